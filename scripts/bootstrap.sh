@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs what vislens needs, idempotently, on a fresh machine or an existing checkout:
+#   node_modules/  from package-lock.json (npm ci), rebuilt when the lock file changes
+#   .venv/         Python venv for the exporter (torch CPU, transformers, onnx) from the local pip
+#                  mirror, rebuilt when a requirements file changes
+# A second run with nothing changed takes about a second.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+# onnxruntime-node's postinstall would try to download CUDA binaries (offline here); .npmrc says
+# skip too, the variable covers npm versions that ignore project config keys.
+export ONNXRUNTIME_NODE_INSTALL=skip
+
+stamp() { cat "$@" 2>/dev/null | sha256sum | cut -c1-16; }
+
+NODE_STAMP=$(stamp package-lock.json package.json)
+if [ ! -f node_modules/.vislens-stamp ] || [ "$(cat node_modules/.vislens-stamp)" != "$NODE_STAMP" ]; then
+  echo "bootstrap: installing node packages (npm ci)" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$NODE_STAMP" > node_modules/.vislens-stamp
+fi
+
+# Point pip at the machine's package mirror as its primary index: with the unreachable public
+# index first, pip retries it for every package and an install takes minutes instead of seconds.
+pip_mirror_env() {
+  local urls
+  urls=$(python3 -m pip config list 2>/dev/null | sed -n "s/^global\.extra-index-url='\(.*\)'$/\1/p" | head -n1)
+  if [ -n "$urls" ]; then
+    export PIP_INDEX_URL=${urls%% *}
+    [ "$urls" != "${urls#* }" ] && export PIP_EXTRA_INDEX_URL=${urls#* }
+  fi
+  return 0
+}
+
+REQS=(exporter/requirements.txt)
+[ -f kernel/requirements.txt ] && REQS+=(kernel/requirements.txt)
+PY_STAMP=$(stamp "${REQS[@]}" exporter/pyproject.toml)
+if [ ! -x .venv/bin/python ] || [ ! -f .venv/.vislens-stamp ] || [ "$(cat .venv/.vislens-stamp)" != "$PY_STAMP" ]; then
+  echo "bootstrap: installing the Python environment into .venv (${REQS[*]})" >&2
+  pip_mirror_env
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check $(printf -- '-r %s ' "${REQS[@]}")
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e exporter
+  echo "$PY_STAMP" > .venv/.vislens-stamp
+fi
+
+# The CLI and `require("vislens")` run the compiled JavaScript in dist/.
+npx --no-install tsc -p tsconfig.json

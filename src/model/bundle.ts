@@ -1,0 +1,109 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ArtifactError } from "../errors";
+import { openSafetensors } from "../io/safetensors";
+import { sha256File } from "../io/sha256";
+import { readManifest, type BundleManifest } from "./manifest";
+import { openGraph, type GraphSession, type SessionOptions } from "./session";
+import { loadTokenizer, type TextTokenizer } from "./tokenizer";
+
+/** The raw matrices the lenses need, as float32. Shapes: `[vocab, dim]`, `[dim]`. */
+export interface BundleWeights {
+  embedding: Float32Array;
+  unembedding: Float32Array;
+  finalNormWeight: Float32Array;
+  finalNormBias?: Float32Array;
+}
+
+/** An opened, validated model bundle. Data only flows out of it; nothing calls back into it. */
+export interface Bundle {
+  dir: string;
+  manifest: BundleManifest;
+  tokenizer: TextTokenizer;
+  weights: BundleWeights;
+  vision: GraphSession;
+  llm: GraphSession;
+  /** SHA-256 of manifest.json: identifies the exact model (banks record it). */
+  fingerprint: string;
+  close(): Promise<void>;
+}
+
+export interface OpenBundleOptions extends SessionOptions {
+  /** Verify every file's SHA-256 (sizes are always checked). Default true. */
+  verifyChecksums?: boolean;
+}
+
+/** Checks that every file the manifest lists exists with the recorded size and checksum. */
+export function verifyBundleFiles(dir: string, manifest: BundleManifest, verifyChecksums = true): void {
+  for (const [name, expected] of Object.entries(manifest.files)) {
+    const file = path.join(dir, name);
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(file);
+    } catch {
+      throw new ArtifactError(file, "missing: the manifest lists it as part of the bundle");
+    }
+    if (stat.size !== expected.bytes) {
+      const how = stat.size < expected.bytes ? "truncated" : "longer than expected";
+      throw new ArtifactError(file, `${how}: ${stat.size} bytes, the manifest records ${expected.bytes}`);
+    }
+    if (verifyChecksums) {
+      const actual = sha256File(file);
+      if (actual !== expected.sha256) {
+        throw new ArtifactError(file, `checksum mismatch: sha256 ${actual}, the manifest records ${expected.sha256} (file modified or corrupt)`);
+      }
+    }
+  }
+}
+
+function loadWeights(dir: string, manifest: BundleManifest): BundleWeights {
+  const file = path.join(dir, "weights.safetensors");
+  const st = openSafetensors(file);
+  const { vocab_size: V, hidden_size: D } = manifest.llm;
+  const read = (name: string, shape: number[]): Float32Array => {
+    const info = st.tensors.get(name);
+    if (!info) throw new ArtifactError(file, `tensor ${JSON.stringify(name)} named by the manifest is missing`);
+    if (info.shape.join() !== shape.join()) {
+      throw new ArtifactError(file, `tensor ${name} has shape [${info.shape}], expected [${shape}] from llm.vocab_size/hidden_size`);
+    }
+    return st.readFloat32(name);
+  };
+  const embName = manifest.llm.embedding ?? "embed_tokens";
+  const embedding = read(embName, [V, D]);
+  const norm = manifest.llm.final_norm;
+  return {
+    embedding,
+    unembedding: manifest.llm.unembedding === embName ? embedding : read(manifest.llm.unembedding, [V, D]),
+    finalNormWeight: read(norm.weight, [D]),
+    ...(norm.bias ? { finalNormBias: read(norm.bias, [D]) } : {}),
+  };
+}
+
+/**
+ * Opens a bundle directory: validates the manifest against the schema, checks every file's size and
+ * checksum, loads the weights and tokenizer, and opens both ONNX graphs (checking their I/O names).
+ */
+export async function openBundle(dir: string, options: OpenBundleOptions = {}): Promise<Bundle> {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+    throw new ArtifactError(dir, "not a directory: a vislens bundle is a directory with manifest.json");
+  }
+  const manifest = readManifest(dir);
+  verifyBundleFiles(dir, manifest, options.verifyChecksums ?? true);
+  const tokenizer = loadTokenizer(path.join(dir, "tokenizer.json"));
+  const weights = loadWeights(dir, manifest);
+  const vision = await openGraph(path.join(dir, manifest.onnx.vision.file), manifest.onnx.vision, options);
+  const llm = await openGraph(path.join(dir, manifest.onnx.llm.file), manifest.onnx.llm, options);
+  return {
+    dir,
+    manifest,
+    tokenizer,
+    weights,
+    vision,
+    llm,
+    fingerprint: sha256File(path.join(dir, "manifest.json")),
+    async close() {
+      await vision.release();
+      await llm.release();
+    },
+  };
+}

@@ -1,0 +1,122 @@
+import { ArtifactError } from "../errors";
+import type { Bundle } from "./bundle";
+import { patchGeometry, type PatchGeometry } from "./geometry";
+import { decodeImage, type RgbImage } from "./image";
+import { positionIds } from "./positions";
+import { preprocessImage, type Preprocessed } from "./preprocess";
+import { buildImagePrompt, buildTextPrompt } from "./prompt";
+import { selectRows, type Tensor } from "./tensor";
+
+/**
+ * Hidden states of one forward pass. Layer convention (docs/bundle-format.md): index 0 is the LLM
+ * input embedding, index i the output of decoder block i, index N block N's output before the
+ * final norm.
+ */
+export interface SequenceHiddenStates {
+  /** Token ids of the whole sequence (visual positions hold the image placeholder id). */
+  ids: number[];
+  /** `[N + 1, S, D]` for every position of the sequence. */
+  hidden: Tensor;
+  /** `[S, V]` next-token logits at every position. */
+  logits: Tensor;
+}
+
+export interface ImageHiddenStates extends SequenceHiddenStates {
+  /** Sequence positions of the visual tokens, in visual-token (row-major grid) order. */
+  visualPositions: number[];
+  /** `[N + 1, T, D]`: the visual tokens' hidden states at every layer. */
+  visual: Tensor;
+  /** `[T, D]`: vision graph output (equals `visual` at layer 0). */
+  visualTokens: Tensor;
+  /** Grid `[rows, cols]` and per-token geometry in original-image pixels. */
+  grid: [number, number];
+  patches: PatchGeometry[];
+  /** The preprocessed input, for displays that show what the model saw. */
+  preprocessed: Preprocessed;
+}
+
+/** `[1, 3, H, W]` pixel values -> `[T, D]` visual tokens as the LLM receives them. */
+export async function encodeImage(bundle: Bundle, pre: Preprocessed): Promise<Tensor> {
+  const { visual_tokens } = await bundle.vision.run({
+    pixel_values: { type: "float32", data: pre.pixelValues, dims: [1, 3, pre.height, pre.width] },
+  });
+  const [, T, D] = visual_tokens.shape;
+  const { num_tokens, } = bundle.manifest.vision;
+  if (T !== num_tokens || D !== bundle.manifest.llm.hidden_size) {
+    throw new ArtifactError(bundle.vision.file, `vision graph returned [${visual_tokens.shape}], the manifest promises [1, ${num_tokens}, ${bundle.manifest.llm.hidden_size}]`);
+  }
+  return { shape: [T, D], data: visual_tokens.data };
+}
+
+/** Looks up input embeddings and splices the visual tokens in at their positions. */
+function embed(bundle: Bundle, ids: readonly number[], visual?: Tensor, visualPositions: readonly number[] = []): Float32Array {
+  const D = bundle.manifest.llm.hidden_size;
+  const V = bundle.manifest.llm.vocab_size;
+  const out = new Float32Array(ids.length * D);
+  ids.forEach((id, i) => {
+    if (id < 0 || id >= V) throw new RangeError(`token id ${id} at position ${i} is outside the vocabulary (0..${V - 1})`);
+    out.set(bundle.weights.embedding.subarray(id * D, (id + 1) * D), i * D);
+  });
+  visualPositions.forEach((p, t) => out.set(visual!.data.subarray(t * D, (t + 1) * D), p * D));
+  return out;
+}
+
+/** Runs the LLM over one sequence of ids, visual tokens spliced in at `visualPositions`. */
+export async function runSequence(
+  bundle: Bundle,
+  ids: readonly number[],
+  visual?: Tensor,
+  visualPositions: readonly number[] = [],
+): Promise<SequenceHiddenStates> {
+  const { num_layers: N, hidden_size: D, vocab_size: V } = bundle.manifest.llm;
+  const S = ids.length;
+  if (S === 0) throw new RangeError("runSequence: the sequence is empty");
+  const positions = positionIds(bundle.manifest, S, visualPositions);
+  const posData = BigInt64Array.from(positions.flat(), (v) => BigInt(v));
+  const posDims = bundle.manifest.llm.rope.type === "mrope" ? [3, 1, S] : [1, S];
+  const { hidden_states, logits } = await bundle.llm.run({
+    inputs_embeds: { type: "float32", data: embed(bundle, ids, visual, visualPositions), dims: [1, S, D] },
+    attention_mask: { type: "int64", data: new BigInt64Array(S).fill(1n), dims: [1, S] },
+    position_ids: { type: "int64", data: posData, dims: posDims },
+  });
+  if (hidden_states.shape.join() !== [N + 1, 1, S, D].join()) {
+    throw new ArtifactError(bundle.llm.file, `hidden_states has shape [${hidden_states.shape}], expected [${[N + 1, 1, S, D]}]`);
+  }
+  return {
+    ids: [...ids],
+    hidden: { shape: [N + 1, S, D], data: hidden_states.data },
+    logits: { shape: [S, V], data: logits.data },
+  };
+}
+
+export interface ImageRunOptions {
+  /** Text substituted for `{prompt}` in the bundle's template. Default: empty. */
+  prompt?: string;
+}
+
+/**
+ * The hidden states of an image's visual tokens at every LLM layer (and of the prompt's text
+ * tokens), with the patch geometry: the starting point of every lens.
+ */
+export async function imageHiddenStates(bundle: Bundle, image: string | RgbImage, options: ImageRunOptions = {}): Promise<ImageHiddenStates> {
+  const { manifest } = bundle;
+  const rgb = typeof image === "string" ? await decodeImage(image) : image;
+  const pre = preprocessImage(rgb, manifest.vision.preprocess, manifest.vision.image_size);
+  const visualTokens = await encodeImage(bundle, pre);
+  const prompt = buildImagePrompt(manifest, bundle.tokenizer, options.prompt ?? "");
+  const run = await runSequence(bundle, prompt.ids, visualTokens, prompt.visualPositions);
+  return {
+    ...run,
+    visualPositions: prompt.visualPositions,
+    visual: selectRows(run.hidden, prompt.visualPositions),
+    visualTokens,
+    grid: [...manifest.vision.grid] as [number, number],
+    patches: patchGeometry(manifest, pre),
+    preprocessed: pre,
+  };
+}
+
+/** Hidden states of a text (BOS added when the model expects it): `[N + 1, S, D]`. */
+export async function textHiddenStates(bundle: Bundle, text: string): Promise<SequenceHiddenStates> {
+  return runSequence(bundle, buildTextPrompt(bundle.manifest, bundle.tokenizer, text));
+}

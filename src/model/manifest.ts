@@ -1,0 +1,178 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import Ajv, { type ErrorObject } from "ajv";
+import { ArtifactError, describeValue } from "../errors";
+
+/**
+ * The bundle manifest, format version 1. The JSON Schema in schema/bundle-manifest.v1.schema.json
+ * is the single source of truth shared with the Python exporter; these types mirror it, and
+ * docs/bundle-format.md explains every field.
+ */
+
+export const BUNDLE_FORMAT_VERSION = 1;
+
+export type HW = [number, number];
+
+export interface FinalNorm {
+  type: "rmsnorm" | "layernorm";
+  eps: number;
+  /** Tensor names in weights.safetensors. */
+  weight: string;
+  bias?: string;
+}
+
+export interface Preprocess {
+  pad_to_square?: { fill: [number, number, number] } | null;
+  resize: { mode: "exact" | "shortest_edge" | "longest_edge"; height?: number; width?: number; size?: number };
+  resample: "nearest" | "bilinear" | "bicubic";
+  center_crop?: HW | null;
+  pad_to?: HW | null;
+  rescale_factor: number;
+  mean: [number, number, number];
+  std: [number, number, number];
+}
+
+export interface GraphSpec {
+  file: string;
+  inputs: Record<string, (number | string)[]>;
+  outputs: Record<string, (number | string)[]>;
+}
+
+export interface BundleManifest {
+  format: "vislens-bundle";
+  format_version: 1;
+  name: string;
+  architecture: "LlavaForConditionalGeneration" | "Qwen2VLForConditionalGeneration" | "Idefics3ForConditionalGeneration";
+  source?: Record<string, unknown>;
+  llm: {
+    model_type?: string;
+    /** N: decoder blocks. Hidden states have N + 1 entries (0 = input embeddings). */
+    num_layers: number;
+    hidden_size: number;
+    vocab_size: number;
+    final_norm: FinalNorm;
+    embedding?: string;
+    unembedding: string;
+    rope: { type: "default" | "mrope"; mrope_section?: number[] };
+  };
+  vision: {
+    model_type?: string;
+    /** [height, width] of the pixel values fed to vision.onnx. */
+    image_size: HW;
+    patch_size?: number;
+    merge?: number;
+    /** [rows, cols] of visual tokens. */
+    grid: HW;
+    num_tokens: number;
+    token_order: "row-major";
+    preprocess: Preprocess;
+  };
+  prompt: {
+    template: string;
+    image_token: string;
+    image_token_id: number;
+    bos_token_id?: number | null;
+    add_bos: boolean;
+  };
+  onnx: { opset: number; vision: GraphSpec; llm: GraphSpec };
+  weights: Record<string, { shape: number[]; dtype: "F32" | "F16" | "BF16" }>;
+  files: Record<string, { bytes: number; sha256: string }>;
+}
+
+const SCHEMA_FILE = path.join(__dirname, "..", "..", "schema", "bundle-manifest.v1.schema.json");
+let validator: ReturnType<Ajv["compile"]> | undefined;
+
+function compiledValidator(): ReturnType<Ajv["compile"]> {
+  if (!validator) {
+    const schema = JSON.parse(fs.readFileSync(SCHEMA_FILE, "utf8")) as object;
+    validator = new Ajv({ allErrors: true, strict: false }).compile(schema);
+  }
+  return validator;
+}
+
+/** Turns ajv's error into "field: expected ..., got ..." naming the JSON path. */
+function explain(error: ErrorObject, manifest: unknown): { field: string; problem: string } {
+  const field = error.instancePath.replace(/^\//, "").replace(/\//g, ".") || "(root)";
+  let value: unknown = manifest;
+  for (const key of error.instancePath.split("/").slice(1)) value = (value as Record<string, unknown>)?.[key];
+  if (error.keyword === "additionalProperties") {
+    const extra = (error.params as { additionalProperty: string }).additionalProperty;
+    return { field: field === "(root)" ? extra : `${field}.${extra}`, problem: "unknown field (not in bundle format v1)" };
+  }
+  if (error.keyword === "required") {
+    const missing = (error.params as { missingProperty: string }).missingProperty;
+    return { field: field === "(root)" ? missing : `${field}.${missing}`, problem: "required field is missing" };
+  }
+  return { field, problem: `${error.message ?? "invalid"}; got ${describeValue(value)}` };
+}
+
+/**
+ * Parses and validates a manifest. The format version is checked before the schema, so a bundle
+ * from a newer exporter says "unknown format version" rather than listing every changed field.
+ */
+export function parseManifest(text: string, file: string): BundleManifest {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new ArtifactError(file, `not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    throw new ArtifactError(file, `expected a JSON object, got ${describeValue(data)}`);
+  }
+  const record = data as Record<string, unknown>;
+  if (record.format !== "vislens-bundle") {
+    throw new ArtifactError(file, `expected "vislens-bundle", got ${describeValue(record.format)}: not a vislens model bundle`, "format");
+  }
+  if (record.format_version !== BUNDLE_FORMAT_VERSION) {
+    throw new ArtifactError(
+      file,
+      `unknown format version ${describeValue(record.format_version)}; this vislens reads version ${BUNDLE_FORMAT_VERSION}`,
+      "format_version",
+    );
+  }
+  const validate = compiledValidator();
+  if (!validate(data)) {
+    const first = explain(validate.errors![0], data);
+    const more = validate.errors!.length > 1 ? ` (and ${validate.errors!.length - 1} more problems)` : "";
+    throw new ArtifactError(file, first.problem + more, first.field);
+  }
+  const manifest = data as BundleManifest;
+  checkConsistency(manifest, file);
+  return manifest;
+}
+
+/** Cross-field rules the schema cannot express. */
+function checkConsistency(m: BundleManifest, file: string): void {
+  const [rows, cols] = m.vision.grid;
+  if (rows * cols !== m.vision.num_tokens) {
+    throw new ArtifactError(file, `grid ${rows}x${cols} has ${rows * cols} cells but num_tokens is ${m.vision.num_tokens}`, "vision.num_tokens");
+  }
+  const images = m.prompt.template.split("{image}").length - 1;
+  if (images !== 1) throw new ArtifactError(file, `template must contain {image} exactly once, found ${images}`, "prompt.template");
+  if (m.prompt.template.split("{prompt}").length > 2) {
+    throw new ArtifactError(file, "template may contain {prompt} at most once", "prompt.template");
+  }
+  if (m.prompt.image_token_id >= m.llm.vocab_size) {
+    throw new ArtifactError(file, `image_token_id ${m.prompt.image_token_id} is outside the vocabulary of ${m.llm.vocab_size}`, "prompt.image_token_id");
+  }
+  for (const name of [m.llm.embedding ?? "embed_tokens", m.llm.unembedding, m.llm.final_norm.weight]) {
+    if (!m.weights[name]) throw new ArtifactError(file, `names tensor ${JSON.stringify(name)} that is not listed in weights`, "llm");
+  }
+  for (const graph of [m.onnx.vision, m.onnx.llm]) {
+    if (!m.files[graph.file]) throw new ArtifactError(file, `graph file ${graph.file} is not listed in files`, "onnx");
+  }
+}
+
+export function readManifest(bundleDir: string): BundleManifest {
+  const file = path.join(bundleDir, "manifest.json");
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "missing: a vislens bundle directory must contain manifest.json" : `cannot read: ${(error as Error).message}`;
+    throw new ArtifactError(file, why);
+  }
+  return parseManifest(text, file);
+}

@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ArtifactError } from "../../src/errors";
+import { parseManifest } from "../../src/model/manifest";
+import { sampleManifest } from "../helpers/manifest";
+
+const FILE = "/bundles/x/manifest.json";
+
+function parseMutated(mutate: (m: Record<string, any>) => void) {
+  const m = sampleManifest() as unknown as Record<string, any>;
+  mutate(m);
+  return parseManifest(JSON.stringify(m), FILE);
+}
+
+function assertArtifactError(fn: () => unknown, field: string, pattern: RegExp) {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof ArtifactError, `expected ArtifactError, got ${e}`);
+    assert.equal(e.file, FILE);
+    assert.equal(e.field, field);
+    assert.match(e.message, pattern);
+    return true;
+  });
+}
+
+test("parseManifest accepts a complete v1 manifest", () => {
+  const m = parseManifest(JSON.stringify(sampleManifest()), FILE);
+  assert.equal(m.llm.num_layers, 2);
+  assert.deepEqual(m.vision.grid, [2, 2]);
+});
+
+test("parseManifest refuses an unknown format version before checking anything else", () => {
+  assertArtifactError(() => parseMutated((m) => { m.format_version = 2; m.llm = "whatever"; }), "format_version", /unknown format version 2; this vislens reads version 1/);
+});
+
+test("parseManifest refuses a file that is not a vislens bundle manifest", () => {
+  assertArtifactError(() => parseMutated((m) => { m.format = "something-else"; }), "format", /not a vislens model bundle/);
+  assert.throws(() => parseManifest("{not json", FILE), /manifest.json: not valid JSON/);
+});
+
+test("parseManifest names a missing field, an unknown field and a wrong value by JSON path", () => {
+  assertArtifactError(() => parseMutated((m) => { delete m.llm.num_layers; }), "llm.num_layers", /required field is missing/);
+  assertArtifactError(() => parseMutated((m) => { m.vision.extra = 1; }), "vision.extra", /unknown field/);
+  assertArtifactError(() => parseMutated((m) => { m.vision.preprocess.resample = "lanczos"; }), "vision.preprocess.resample", /got "lanczos"/);
+  assertArtifactError(() => parseMutated((m) => { m.files["llm.onnx"].sha256 = "abc"; }), "files.llm.onnx.sha256", /got "abc"/);
+});
+
+test("parseManifest checks rules across fields: grid size, {image} count, tensor names", () => {
+  assertArtifactError(() => parseMutated((m) => { m.vision.num_tokens = 5; }), "vision.num_tokens", /grid 2x2 has 4 cells but num_tokens is 5/);
+  assertArtifactError(() => parseMutated((m) => { m.prompt.template = "{image}{image}"; }), "prompt.template", /exactly once, found 2/);
+  assertArtifactError(() => parseMutated((m) => { m.llm.unembedding = "missing"; }), "llm", /"missing" that is not listed in weights/);
+});
