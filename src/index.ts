@@ -25,6 +25,8 @@ export {
   type ImageHiddenStates,
   type SequenceHiddenStates,
   type ImageRunOptions,
+  runTextBatch,
+  type BatchHiddenStates,
 } from "./model/hidden";
 export { type Tensor, selectRows } from "./model/tensor";
 export { readNpy, writeNpy, type NpyArray } from "./io/npy";

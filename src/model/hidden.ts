@@ -41,7 +41,7 @@ export async function encodeImage(bundle: Bundle, pre: Preprocessed): Promise<Te
     pixel_values: { type: "float32", data: pre.pixelValues, dims: [1, 3, pre.height, pre.width] },
   });
   const [, T, D] = visual_tokens.shape;
-  const { num_tokens, } = bundle.manifest.vision;
+  const { num_tokens } = bundle.manifest.vision;
   if (T !== num_tokens || D !== bundle.manifest.llm.hidden_size) {
     throw new ArtifactError(bundle.vision.file, `vision graph returned [${visual_tokens.shape}], the manifest promises [1, ${num_tokens}, ${bundle.manifest.llm.hidden_size}]`);
   }
@@ -119,4 +119,54 @@ export async function imageHiddenStates(bundle: Bundle, image: string | RgbImage
 /** Hidden states of a text (BOS added when the model expects it): `[N + 1, S, D]`. */
 export async function textHiddenStates(bundle: Bundle, text: string): Promise<SequenceHiddenStates> {
   return runSequence(bundle, buildTextPrompt(bundle.manifest, bundle.tokenizer, text));
+}
+
+/** Hidden states of a batch of text sequences, each cut back to its own length. */
+export interface BatchHiddenStates {
+  /** Per sequence: `[N + 1, S_i, D]`. */
+  hidden: Tensor[];
+}
+
+/**
+ * Runs several text-only sequences in one LLM call, right-padded to the longest (padded positions
+ * are masked; in a causal model they cannot change the real positions). Only default RoPE models
+ * batch text this way; M-RoPE text positions are (i, i, i), which the same padding rule covers.
+ */
+export async function runTextBatch(bundle: Bundle, sequences: readonly (readonly number[])[]): Promise<BatchHiddenStates> {
+  const { num_layers: N, hidden_size: D } = bundle.manifest.llm;
+  const B = sequences.length;
+  if (B === 0) return { hidden: [] };
+  const S = Math.max(...sequences.map((s) => s.length));
+  if (S === 0) throw new RangeError("runTextBatch: every sequence is empty");
+  const embeds = new Float32Array(B * S * D);
+  const mask = new BigInt64Array(B * S);
+  const mrope = bundle.manifest.llm.rope.type === "mrope";
+  const pos = new BigInt64Array((mrope ? 3 : 1) * B * S);
+  sequences.forEach((ids, b) => {
+    if (ids.length === 0) throw new RangeError(`runTextBatch: sequence ${b} is empty`);
+    embeds.set(embed(bundle, ids), b * S * D);
+    for (let s = 0; s < S; s++) {
+      const real = s < ids.length;
+      mask[b * S + s] = real ? 1n : 0n;
+      for (let axis = 0; axis < (mrope ? 3 : 1); axis++) pos[(axis * B + b) * S + s] = BigInt(real ? s : 0);
+    }
+  });
+  const { hidden_states } = await bundle.llm.run({
+    inputs_embeds: { type: "float32", data: embeds, dims: [B, S, D] },
+    attention_mask: { type: "int64", data: mask, dims: [B, S] },
+    position_ids: { type: "int64", data: pos, dims: mrope ? [3, B, S] : [B, S] },
+  });
+  if (hidden_states.shape.join() !== [N + 1, B, S, D].join()) {
+    throw new ArtifactError(bundle.llm.file, `hidden_states has shape [${hidden_states.shape}], expected [${[N + 1, B, S, D]}]`);
+  }
+  const hidden = sequences.map((ids, b) => {
+    const len = ids.length;
+    const out = new Float32Array((N + 1) * len * D);
+    for (let l = 0; l <= N; l++) {
+      const src = ((l * B + b) * S) * D;
+      out.set(hidden_states.data.subarray(src, src + len * D), l * len * D);
+    }
+    return { shape: [N + 1, len, D], data: out };
+  });
+  return { hidden };
 }

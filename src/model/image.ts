@@ -38,7 +38,8 @@ export async function decodeImageBuffer(bytes: Uint8Array, name = "<buffer>"): P
   if (bytes.length === 0) throw new ImageError(name, "the file is empty");
   let meta: sharp.Metadata;
   try {
-    meta = await sharp(bytes).metadata();
+    // No pixel limit for reading the header: the size check below gives the clearer message.
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (error) {
     throw new ImageError(name, `not a readable image (${(error as Error).message}); expected PNG, JPEG, WebP, TIFF or GIF`);
   }

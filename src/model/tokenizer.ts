@@ -19,6 +19,8 @@ export interface TextTokenizer {
   tokenToId(token: string): number | undefined;
   /** Decodes ids to text, as the tokenizer's decoder does. */
   decode(ids: readonly number[]): string;
+  /** True for added special tokens (BOS, EOS, padding, image placeholders, ...). */
+  isSpecial(id: number): boolean;
   /** Vocabulary size including added tokens. */
   size: number;
 }
@@ -37,11 +39,14 @@ export function loadTokenizer(file: string): TextTokenizer {
     throw new ArtifactError(file, `unsupported or corrupt tokenizer: ${(error as Error).message}`);
   }
   const size = tok.get_vocab(true).size;
+  const special = new Set<number>();
+  for (const [id, added] of tok.get_added_tokens_decoder()) if (added.special) special.add(id);
   return {
     encode: (text) => tok.encode(text, { add_special_tokens: false }).ids,
     idToToken: (id) => tok.id_to_token(id),
     tokenToId: (token) => tok.token_to_id(token),
     decode: (ids) => tok.decode([...ids], { skip_special_tokens: false }),
+    isSpecial: (id) => special.has(id),
     size,
   };
 }
