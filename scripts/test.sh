@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 
+echo "== type check (src, test, bench) =="
+npx --no-install tsc -p tsconfig.test.json
+
 echo "== exporter (pytest) =="
 .venv/bin/python -m pytest exporter/tests -q -p no:cacheprovider
 
