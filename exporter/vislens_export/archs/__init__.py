@@ -1,0 +1,13 @@
+"""The supported architectures, by Hugging Face class name."""
+
+from __future__ import annotations
+
+from .base import Arch, VisionSpec
+from .idefics3 import Idefics3
+from .llava import Llava
+from .qwen2vl import Qwen2VL
+
+ARCHS: dict[str, Arch] = {a.architecture: a for a in (Llava(), Qwen2VL(), Idefics3())}
+SUPPORTED = tuple(ARCHS)
+
+__all__ = ["ARCHS", "SUPPORTED", "Arch", "VisionSpec"]

@@ -1,0 +1,72 @@
+"""What the exporter needs to know about one architecture, and the parts they share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ..checkpoint import Checkpoint
+
+
+@dataclass(frozen=True)
+class VisionSpec:
+    """The fixed image geometry a vision graph is exported for."""
+
+    image_size: tuple[int, int]  # [H, W] of pixel_values
+    patch_size: int  # encoder patch, pixels
+    merge: int  # encoder patches per side per visual token
+    grid: tuple[int, int]  # [rows, cols] of visual tokens
+
+    @property
+    def num_tokens(self) -> int:
+        return self.grid[0] * self.grid[1]
+
+    def manifest(self) -> dict:
+        return {
+            "image_size": list(self.image_size),
+            "patch_size": self.patch_size,
+            "merge": self.merge,
+            "grid": list(self.grid),
+            "num_tokens": self.num_tokens,
+            "token_order": "row-major",
+        }
+
+
+class Arch:
+    """One supported Hugging Face class. Subclasses fill in the architecture-specific parts."""
+
+    architecture: str
+    # The prompt when the checkpoint brings neither vislens.json nor a chat template.
+    default_template: str
+    # What one image placeholder of chat-template text becomes (the processor's expansion).
+    image_expansion: str = "{image}"
+
+    def text_model(self, model) -> torch.nn.Module:
+        """The decoder stack: has .embed_tokens, .layers and .norm (the final norm)."""
+        raise NotImplementedError
+
+    def image_token_id(self, model) -> int:
+        return model.config.image_token_id
+
+    def rope(self, model) -> dict:
+        return {"type": "default"}
+
+    def vision_spec(self, model, ckpt: Checkpoint, image_size: tuple[int, int] | None) -> VisionSpec:
+        raise NotImplementedError
+
+    def preprocess(self, ckpt: Checkpoint, spec: VisionSpec) -> tuple[dict, str]:
+        """The manifest's vision.preprocess, and where it came from (for source.preprocess_from)."""
+        raise NotImplementedError
+
+    def vision_graph(self, model, spec: VisionSpec) -> torch.nn.Module:
+        """A module mapping pixel_values [1, 3, H, W] to the LLM's visual tokens [1, T, D]."""
+        raise NotImplementedError
+
+    def hf_inputs(self, model, spec: VisionSpec, pixel_values: torch.Tensor, input_ids: torch.Tensor) -> dict:
+        """Image keyword arguments for the HF model's forward, one copy of the image per row of input_ids.
+
+        pixel_values is the [1, 3, H, W] tensor vision.onnx takes; this converts it to the layout the
+        HF model itself expects, the way the HF image processor would.
+        """
+        return {"pixel_values": pixel_values.expand(input_ids.shape[0], -1, -1, -1)}

@@ -1,0 +1,83 @@
+"""manifest.json: file checksums, schema validation, and the checks a loader would make on open."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+
+from .errors import ExportError
+
+MANIFEST = "manifest.json"
+# The schema is the contract shared with the TypeScript loader; it lives at the repository root.
+SCHEMA_PATH = Path(
+    os.environ.get("VISLENS_SCHEMA", Path(__file__).resolve().parents[2] / "schema" / "bundle-manifest.v1.schema.json")
+)
+
+
+def file_entry(path: Path) -> dict:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return {"bytes": path.stat().st_size, "sha256": h.hexdigest()}
+
+
+def files_table(bundle: Path) -> dict:
+    """Every file of the bundle directory except the manifest: relative path -> {bytes, sha256}."""
+    return {
+        p.relative_to(bundle).as_posix(): file_entry(p)
+        for p in sorted(bundle.rglob("*"))
+        if p.is_file() and p.name != MANIFEST
+    }
+
+
+def write_manifest(bundle: Path, manifest: dict) -> None:
+    (bundle / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+
+
+def validate_schema(manifest: dict) -> None:
+    if not SCHEMA_PATH.is_file():
+        raise ExportError(f"{SCHEMA_PATH}: bundle schema not found (set VISLENS_SCHEMA to its path)")
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(manifest), key=lambda e: list(e.absolute_path))
+    if errors:
+        e = errors[0]
+        raise ExportError(f"{MANIFEST}: {'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}")
+
+
+def validate_bundle(bundle: Path) -> None:
+    """What openBundle() checks, from Python: schema, files, weights header, graph names and shapes."""
+    import onnxruntime as ort
+    from safetensors import safe_open
+
+    manifest = json.loads((bundle / MANIFEST).read_text(encoding="utf-8"))
+    validate_schema(manifest)
+    for name, entry in manifest["files"].items():
+        if file_entry(bundle / name) != entry:
+            raise ExportError(f"{bundle / name}: size or SHA-256 differs from {MANIFEST}")
+
+    with safe_open(str(bundle / "weights.safetensors"), "np") as f:
+        stored = {k: {"shape": list(f.get_slice(k).get_shape()), "dtype": "F32"} for k in f.keys()}
+    if stored != manifest["weights"]:
+        raise ExportError(f"weights.safetensors holds {stored}, but {MANIFEST} says {manifest['weights']}")
+
+    for key in ("vision", "llm"):
+        graph = manifest["onnx"][key]
+        session = ort.InferenceSession(str(bundle / graph["file"]), providers=["CPUExecutionProvider"])
+        for kind, actual in (("inputs", session.get_inputs()), ("outputs", session.get_outputs())):
+            names = [a.name for a in actual]
+            if names != list(graph[kind]):
+                raise ExportError(f"{graph['file']}: {kind} are {names}, {MANIFEST} says {list(graph[kind])}")
+        if key == "vision":
+            (tokens,) = session.run(None, {"pixel_values": np.zeros(graph["inputs"]["pixel_values"], np.float32)})
+            if list(tokens.shape) != graph["outputs"]["visual_tokens"]:
+                raise ExportError(
+                    f"{graph['file']}: visual_tokens has shape {list(tokens.shape)}, expected "
+                    f"{graph['outputs']['visual_tokens']} (vision.grid {manifest['vision']['grid']}); "
+                    "does the feature selection keep a CLS token?"
+                )

@@ -1,0 +1,97 @@
+"""Running a bundle from Python the way the vislens runtime does: from its files alone.
+
+Used to check an export against the HF model and to produce reference outputs; it is also the
+executable statement of the runtime-side conventions of docs/bundle-format.md (prompt expansion,
+right padding, position ids, splicing visual tokens into the embeddings).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+from safetensors.numpy import load_file
+from tokenizers import Tokenizer
+
+from .manifest import MANIFEST
+
+
+def mrope_position_ids(ids: list[int], image_token_id: int, grid: tuple[int, int]) -> np.ndarray:
+    """[3, len(ids)] M-RoPE (temporal, height, width) ids for one unpadded row.
+
+    Text advances all three by one per token. An image starting at position s puts visual token
+    (row, col) at (s, s + row, s + col); the text after it resumes at s + max(rows, cols).
+    """
+    rows, cols = grid
+    out = np.zeros((3, len(ids)), dtype=np.int64)
+    i, pos = 0, 0
+    while i < len(ids):
+        if ids[i] == image_token_id:
+            r, c = np.divmod(np.arange(rows * cols), cols)
+            out[:, i : i + rows * cols] = np.stack([np.full_like(r, pos), pos + r, pos + c])
+            i, pos = i + rows * cols, pos + max(rows, cols)
+        else:
+            out[:, i] = pos
+            i, pos = i + 1, pos + 1
+    return out
+
+
+class BundleRunner:
+    def __init__(self, bundle: str | Path):
+        self.dir = Path(bundle)
+        self.manifest = json.loads((self.dir / MANIFEST).read_text(encoding="utf-8"))
+        self.tokenizer = Tokenizer.from_file(str(self.dir / "tokenizer.json"))
+        self.weights = load_file(str(self.dir / "weights.safetensors"))
+        onnx = self.manifest["onnx"]
+        self.vision = ort.InferenceSession(str(self.dir / onnx["vision"]["file"]), providers=["CPUExecutionProvider"])
+        self.llm = ort.InferenceSession(str(self.dir / onnx["llm"]["file"]), providers=["CPUExecutionProvider"])
+
+    @property
+    def image_token_id(self) -> int:
+        return self.manifest["prompt"]["image_token_id"]
+
+    def input_ids(self, prompt: str) -> list[int]:
+        """BOS if add_bos, then the template with {prompt} filled in and {image} as num_tokens image tokens.
+
+        The text on either side of {image} is tokenized on its own, without special tokens: the
+        same ids HF's processor gets, since its tokenizer splits around the added image token.
+        """
+        p = self.manifest["prompt"]
+        before, after = (part.replace("{prompt}", prompt) for part in p["template"].split("{image}"))
+        ids = [p["bos_token_id"]] if p["add_bos"] else []
+        ids += self.tokenizer.encode(before, add_special_tokens=False).ids
+        ids += [p["image_token_id"]] * self.manifest["vision"]["num_tokens"]
+        return ids + self.tokenizer.encode(after, add_special_tokens=False).ids
+
+    def visual_tokens(self, pixel_values: np.ndarray) -> np.ndarray:
+        """[T, D] from pixel_values [1, 3, H, W]."""
+        return self.vision.run(None, {"pixel_values": pixel_values.astype(np.float32)})[0][0]
+
+    def position_ids(self, rows: list[list[int]], seq: int) -> np.ndarray:
+        """[B, S] holding s everywhere, or M-RoPE [3, B, S] with 0 at padding (masked, never attended to)."""
+        rope = self.manifest["llm"]["rope"]
+        if rope["type"] == "default":
+            return np.tile(np.arange(seq, dtype=np.int64), (len(rows), 1))
+        out = np.zeros((3, len(rows), seq), dtype=np.int64)
+        for b, ids in enumerate(rows):
+            out[:, b, : len(ids)] = mrope_position_ids(ids, self.image_token_id, self.manifest["vision"]["grid"])
+        return out
+
+    def run(self, rows: list[list[int]], pixel_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """hidden_states [N+1, B, S, D] and logits [B, S, V] for right-padded rows sharing one image."""
+        seq = max(len(r) for r in rows)
+        embedding = self.weights[self.manifest["llm"].get("embedding", "embed_tokens")]
+        visual = self.visual_tokens(pixel_values)
+        embeds = np.zeros((len(rows), seq, embedding.shape[1]), dtype=np.float32)
+        mask = np.zeros((len(rows), seq), dtype=np.int64)
+        for b, ids in enumerate(rows):
+            ids_arr = np.asarray(ids)
+            embeds[b, : len(ids)] = embedding[ids_arr]
+            embeds[b, np.flatnonzero(ids_arr == self.image_token_id)] = visual
+            mask[b, : len(ids)] = 1
+        hidden, logits = self.llm.run(
+            None, {"inputs_embeds": embeds, "attention_mask": mask, "position_ids": self.position_ids(rows, seq)}
+        )
+        return hidden, logits

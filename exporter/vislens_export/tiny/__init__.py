@@ -1,0 +1,38 @@
+"""Tiny random-weight checkpoints of the supported architectures, built offline (see `build`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+import transformers
+
+from .models import BUILDERS
+from .tokenizer import train_bpe
+
+ARCHES = tuple(BUILDERS)
+
+
+def build(arch: str, out_dir: str | Path, seed: int = 0) -> Path:
+    """Write a loadable HF checkpoint directory: config, safetensors weights, tokenizer, preprocessor."""
+    if arch not in BUILDERS:
+        raise ValueError(f"unknown tiny architecture {arch!r}; choose one of {', '.join(ARCHES)}")
+    spec = BUILDERS[arch]()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+
+    tokenizer = train_bpe(spec.special_tokens, spec.bos_token if spec.prepend_bos else None)
+    config = spec.make_config(tokenizer.get_vocab_size())
+    torch.manual_seed(seed)
+    model = getattr(transformers, spec.model_class)(config).eval()
+    transformers.utils.logging.disable_progress_bar()
+    model.save_pretrained(out)
+
+    tokenizer.save(str(out / "tokenizer.json"))
+    tokenizer_config = {"tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": 512}
+    if spec.bos_token is not None:
+        tokenizer_config["bos_token"] = spec.bos_token
+    (out / "tokenizer_config.json").write_text(json.dumps(tokenizer_config, indent=2) + "\n")
+    (out / "preprocessor_config.json").write_text(json.dumps(spec.preprocessor_config, indent=2) + "\n")
+    return out

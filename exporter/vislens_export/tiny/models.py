@@ -1,0 +1,215 @@
+"""Configs for tiny, random-weight instances of the three supported architectures.
+
+Each builder returns everything a checkpoint directory needs besides the weights: the model config,
+the tokenizer's special tokens (their ids are their positions in the list), and a
+preprocessor_config.json shaped like the real checkpoint's, scaled down to a small image.
+Sizes are chosen so that every export path is exercised (GQA, untied and tied embeddings, a
+non-trivial merged grid) while a full build + export stays around a second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from transformers import (
+    CLIPVisionConfig,
+    Idefics3Config,
+    Idefics3VisionConfig,
+    LlamaConfig,
+    LlavaConfig,
+    PretrainedConfig,
+    Qwen2VLConfig,
+)
+
+CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
+CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
+PIL_BICUBIC, PIL_LANCZOS = 3, 1
+
+
+# Weight init std ~ 1/sqrt(width) instead of HF's 0.02: activations then stay of order 1 through the
+# layers, so a wrong position id or mask moves the outputs far beyond the 1e-4 parity tolerance.
+TEXT_INIT, VISION_INIT = 0.125, 0.18
+
+
+@dataclass
+class TinySpec:
+    model_class: str
+    special_tokens: list[str]  # id = position in this list
+    bos_token: str | None
+    prepend_bos: bool  # the tokenizer's post-processor prepends bos_token, as Llama's does
+    preprocessor_config: dict
+    make_config: Callable[[int], PretrainedConfig]  # vocab_size -> config
+
+
+def _text(vocab_size: int, tie: bool, **extra) -> dict:
+    return dict(
+        vocab_size=vocab_size,
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,  # grouped-query attention, as in the real models
+        max_position_embeddings=512,
+        initializer_range=TEXT_INIT,
+        tie_word_embeddings=tie,
+        **extra,
+    )
+
+
+def llava() -> TinySpec:
+    specials = ["<unk>", "<s>", "</s>", "<pad>", "<image>"]
+
+    def make(vocab_size: int) -> PretrainedConfig:
+        vision = CLIPVisionConfig(
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            image_size=32,
+            patch_size=8,
+            projection_dim=32,
+            initializer_range=VISION_INIT,
+        )
+        text = LlamaConfig(**_text(vocab_size, tie=False, bos_token_id=1, eos_token_id=2, pad_token_id=3))
+        return LlavaConfig(
+            vision_config=vision,
+            text_config=text,
+            image_token_index=specials.index("<image>"),
+            image_seq_length=16,
+            vision_feature_layer=-2,
+            vision_feature_select_strategy="default",
+            tie_word_embeddings=False,
+        )
+
+    # llava-hf/llava-1.5-7b-hf's CLIPImageProcessor, at 32 px instead of 336.
+    pre = {
+        "image_processor_type": "CLIPImageProcessor",
+        "processor_class": "LlavaProcessor",
+        "do_resize": True,
+        "size": {"shortest_edge": 32},
+        "resample": PIL_BICUBIC,
+        "do_center_crop": True,
+        "crop_size": {"height": 32, "width": 32},
+        "do_rescale": True,
+        "rescale_factor": 1 / 255,
+        "do_normalize": True,
+        "image_mean": CLIP_MEAN,
+        "image_std": CLIP_STD,
+        "do_convert_rgb": True,
+    }
+    return TinySpec("LlavaForConditionalGeneration", specials, "<s>", True, pre, make)
+
+
+def qwen2vl() -> TinySpec:
+    specials = [
+        "<|endoftext|>",
+        "<|im_start|>",
+        "<|im_end|>",
+        "<|vision_start|>",
+        "<|vision_end|>",
+        "<|image_pad|>",
+        "<|video_pad|>",
+    ]
+
+    def make(vocab_size: int) -> PretrainedConfig:
+        vision = dict(
+            depth=2,
+            embed_dim=32,
+            hidden_size=64,
+            num_heads=2,
+            mlp_ratio=2,
+            patch_size=4,
+            spatial_merge_size=2,
+            temporal_patch_size=2,
+            initializer_range=VISION_INIT,
+        )
+        # head_dim 16 -> 8 rotary frequencies, split over (temporal, height, width).
+        text = _text(
+            vocab_size,
+            tie=True,
+            bos_token_id=0,
+            eos_token_id=2,
+            rope_parameters={"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [2, 3, 3]},
+        )
+        return Qwen2VLConfig(
+            vision_config=vision,
+            text_config=text,
+            tie_word_embeddings=True,
+            image_token_id=specials.index("<|image_pad|>"),
+            video_token_id=specials.index("<|video_pad|>"),
+            vision_start_token_id=specials.index("<|vision_start|>"),
+            vision_end_token_id=specials.index("<|vision_end|>"),
+        )
+
+    # Qwen/Qwen2-VL-2B-Instruct's processor with a pixel budget that allows 32 x 32 .. 32 x 64.
+    pre = {
+        "image_processor_type": "Qwen2VLImageProcessor",
+        "processor_class": "Qwen2VLProcessor",
+        "min_pixels": 32 * 32,
+        "max_pixels": 32 * 64,
+        "patch_size": 4,
+        "temporal_patch_size": 2,
+        "merge_size": 2,
+        "resample": PIL_BICUBIC,
+        "do_rescale": True,
+        "rescale_factor": 1 / 255,
+        "do_normalize": True,
+        "image_mean": CLIP_MEAN,
+        "image_std": CLIP_STD,
+        "do_convert_rgb": True,
+    }
+    return TinySpec("Qwen2VLForConditionalGeneration", specials, None, False, pre, make)
+
+
+def idefics3() -> TinySpec:
+    specials = [
+        "<|endoftext|>",
+        "<|im_start|>",
+        "<end_of_utterance>",
+        "<fake_token_around_image>",
+        "<image>",
+        "<global-img>",
+    ]
+
+    def make(vocab_size: int) -> PretrainedConfig:
+        vision = Idefics3VisionConfig(
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            image_size=32,
+            patch_size=4,
+            initializer_range=VISION_INIT,
+        )
+        text = LlamaConfig(**_text(vocab_size, tie=True, bos_token_id=1, eos_token_id=2, pad_token_id=0))
+        return Idefics3Config(
+            vision_config=vision,
+            text_config=text,
+            image_token_id=specials.index("<image>"),
+            scale_factor=2,
+            tie_word_embeddings=True,
+            pad_token_id=0,
+        )
+
+    # HuggingFaceTB/SmolVLM-256M-Instruct's Idefics3ImageProcessor, at 32 px instead of 512.
+    pre = {
+        "image_processor_type": "Idefics3ImageProcessor",
+        "processor_class": "Idefics3Processor",
+        "do_resize": True,
+        "size": {"longest_edge": 128},
+        "max_image_size": {"longest_edge": 32},
+        "do_image_splitting": True,
+        "resample": PIL_LANCZOS,
+        "do_rescale": True,
+        "rescale_factor": 1 / 255,
+        "do_normalize": True,
+        "image_mean": [0.5, 0.5, 0.5],
+        "image_std": [0.5, 0.5, 0.5],
+        "do_pad": True,
+        "do_convert_rgb": True,
+    }
+    return TinySpec("Idefics3ForConditionalGeneration", specials, "<|im_start|>", False, pre, make)
+
+
+BUILDERS = {"llava": llava, "qwen2vl": qwen2vl, "idefics3": idefics3}
