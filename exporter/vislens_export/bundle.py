@@ -70,6 +70,7 @@ def install(tmp: Path, out: Path) -> None:
     atomic rename), the old manifest first out and the new one last in, so the directory never
     holds a manifest that disagrees with its files; files only the old bundle listed are removed.
     """
+    _ordinary_permissions(tmp)
     if not out.exists():
         tmp.rename(out)
         return
@@ -84,6 +85,15 @@ def install(tmp: Path, out: Path) -> None:
         (out / rel).unlink(missing_ok=True)
     os.replace(tmp / MANIFEST, out / MANIFEST)
     shutil.rmtree(tmp)
+
+
+def _ordinary_permissions(tmp: Path) -> None:
+    """mkdtemp makes a 0700 directory and some writers 0600 files; a bundle is shared data."""
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)
+    for p in tmp.rglob("*"):
+        p.chmod((0o777 if p.is_dir() else 0o666) & ~umask)
 
 
 def _checkpoint_label(checkpoint: Path, out: Path) -> str:
