@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what vislens needs, idempotently, on a fresh machine or an existing checkout:
 #   node_modules/  from package-lock.json (npm ci), rebuilt when the lock file changes
-#   .venv/         Python venv for the exporter (torch CPU, transformers, onnx) from the local pip
-#                  mirror, rebuilt when a requirements file changes
+#   .venv/         Python venv for the exporter (torch CPU, transformers, onnx) and the benchmarks'
+#                  peers (faiss-cpu) from the local pip mirror, rebuilt when a requirements file changes
+#   native/build/  the exact-search addon (C++, node-gyp)
 # A second run with nothing changed takes about a second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +34,7 @@ pip_mirror_env() {
   return 0
 }
 
-REQS=(exporter/requirements.txt)
+REQS=(exporter/requirements.txt bench/requirements.txt)
 [ -f kernel/requirements.txt ] && REQS+=(kernel/requirements.txt)
 PY_STAMP=$(stamp "${REQS[@]}" exporter/pyproject.toml)
 if [ ! -x .venv/bin/python ] || [ ! -f .venv/.vislens-stamp ] || [ "$(cat .venv/.vislens-stamp)" != "$PY_STAMP" ]; then
@@ -45,5 +46,7 @@ if [ ! -x .venv/bin/python ] || [ ! -f .venv/.vislens-stamp ] || [ "$(cat .venv/
   echo "$PY_STAMP" > .venv/.vislens-stamp
 fi
 
-# The CLI and `require("vislens")` run the compiled JavaScript in dist/.
+# The exact-search kernel (native addon; make is incremental, ~0.3 s when nothing changed), then
+# the compiled JavaScript in dist/ that the CLI and `require("vislens")` run.
+bash native/build.sh
 npx --no-install tsc -p tsconfig.json

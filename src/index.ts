@@ -31,3 +31,31 @@ export {
 export { type Tensor, selectRows } from "./model/tensor";
 export { readNpy, writeNpy, type NpyArray } from "./io/npy";
 export { openSafetensors } from "./io/safetensors";
+
+// Contextual banks (LatentLens) and search.
+export { buildBank, type BuildBankOptions, type BuildProgress } from "./bank/build";
+export { openBank, type Bank, type BankMatrix, type OpenBankOptions } from "./bank/open";
+export { readBankManifest, BANK_FORMAT_VERSION, type BankManifest, type BankDtype } from "./bank/format";
+export { defaultContextualLayers, parseLayerList } from "./bank/layers";
+export { readCorpus, type Corpus } from "./bank/corpus";
+export { selectContexts, type ContextPolicy, type SelectedContext } from "./bank/select";
+export { searchTopK, searchTopKSync, mergeTopK, type RowMatrix, type TopKResult, type MergedTopK } from "./bank/search";
+
+// Lenses.
+export {
+  LENS_NAMES,
+  isLensName,
+  latentLens,
+  embeddingLens,
+  logitLens,
+  interpretImage,
+  layerAlignment,
+  wordAt,
+  type Lens,
+  type LensName,
+  type Neighbour,
+  type PatchInterpretation,
+  type InterpretOptions,
+  type LayerAlignment,
+} from "./lenses";
+export { createLenses } from "./lenses/create";

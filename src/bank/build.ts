@@ -3,14 +3,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ArtifactError } from "../errors";
 import { writeFileAtomic } from "../io/atomic";
-import { npyHeader, writeNpy, type NpyDtype } from "../io/npy";
+import { npyHeader, readNpy, writeNpy, type NpyDtype } from "../io/npy";
 import { sha256File } from "../io/sha256";
 import type { Bundle } from "../model/bundle";
 import { runTextBatch } from "../model/hidden";
 import { buildTextPrompt } from "../model/prompt";
 import { readCorpus } from "./corpus";
 import { encodeRow, l2Normalise } from "./encode";
-import { BANK_FILES, BANK_FORMAT_VERSION, type BankDtype, type BankManifest } from "./format";
+import { BANK_FILES, BANK_FORMAT_VERSION, recordPolicy, type BankDtype, type BankManifest } from "./format";
+import { buildHnsw, DEFAULT_HNSW, type HnswParams, type HnswRecord } from "./hnsw";
 import { defaultContextualLayers } from "./layers";
 import { selectContexts, type ContextPolicy, type SelectedContext } from "./select";
 import { tokenSpans } from "./spans";
@@ -25,12 +26,14 @@ export interface BuildBankOptions {
   batchSize?: number;
   /** Sentences longer than this many tokens are cut (a causal model's earlier states do not change). */
   maxTokens?: number;
+  /** Also build an approximate (HNSW) index per layer and record its measured recall@5. */
+  hnsw?: boolean | Partial<HnswParams>;
   onProgress?: (p: BuildProgress) => void;
 }
 
 export interface BuildProgress {
-  phase: "select" | "encode" | "finish";
-  /** Batches (encode phase) done so far and in all. */
+  phase: "select" | "encode" | "index" | "finish";
+  /** Batches (encode phase) or indexes (index phase) done so far and in all. */
   done: number;
   total: number;
   rows: number;
@@ -134,6 +137,19 @@ export async function buildBank(bundle: Bundle, corpusFile: string, outDir: stri
     for (const f of [...layerFiles, ...scaleFiles]) fs.closeSync(f.fd);
   }
 
+  let hnsw: Record<string, HnswRecord> | undefined;
+  if (options.hnsw) {
+    const params = { ...DEFAULT_HNSW, ...(options.hnsw === true ? {} : options.hnsw) };
+    hnsw = {};
+    for (const [i, layer] of layers.entries()) {
+      progress({ phase: "index", done: i, total: layers.length, rows: R, resumed });
+      const data = readNpy(path.join(outDir, BANK_FILES.layer(layer))).data as Uint16Array | Int8Array;
+      const scales = dtype === "i8" ? (readNpy(path.join(outDir, BANK_FILES.layerScale(layer))).data as Float32Array) : undefined;
+      hnsw[layer] = buildHnsw({ layer, dtype, rows: R, dim: D, data, ...(scales ? { scales } : {}) }, outDir, params);
+    }
+    progress({ phase: "index", done: layers.length, total: layers.length, rows: R, resumed });
+  }
+
   progress({ phase: "finish", done: batches, total: batches, rows: R, resumed });
   const files: BankManifest["files"] = {};
   for (const name of fs.readdirSync(outDir).sort()) {
@@ -150,7 +166,8 @@ export async function buildBank(bundle: Bundle, corpusFile: string, outDir: stri
     dim: D,
     rows: R,
     normalisation: "l2",
-    policy,
+    policy: recordPolicy(policy),
+    ...(hnsw ? { hnsw } : {}),
     corpus: { file: path.basename(corpusFile), sha256: corpus.sha256, sentences: corpus.sentences.length, blank_lines: corpus.blankLines, max_tokens: maxTokens, truncated },
     files,
   };

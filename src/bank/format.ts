@@ -1,7 +1,15 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ArtifactError, describeValue } from "../errors";
+import type { HnswRecord } from "./hnsw";
 import type { ContextPolicy } from "./select";
+
+/** The context policy as recorded in bank.json (snake_case, like every other field there). */
+export type RecordedPolicy = { kind: "reservoir"; max_contexts: number; seed: number } | { kind: "first"; max_contexts: number };
+
+export function recordPolicy(p: ContextPolicy): RecordedPolicy {
+  return p.kind === "reservoir" ? { kind: "reservoir", max_contexts: p.maxContexts, seed: p.seed } : { kind: "first", max_contexts: p.maxContexts };
+}
 
 /**
  * The contextual bank on disk, format version 1 (docs/bank-format.md). JSON plus raw little-endian
@@ -28,8 +36,10 @@ export interface BankManifest {
   rows: number;
   /** Rows are divided by their L2 norm before storage, so inner product = cosine. */
   normalisation: "l2";
-  policy: ContextPolicy;
+  policy: RecordedPolicy;
   corpus: { file: string; sha256: string; sentences: number; blank_lines: number; max_tokens: number; truncated: number };
+  /** Approximate indexes, by layer, with the recall@k measured when each was built. */
+  hnsw?: Record<string, HnswRecord>;
   files: Record<string, { bytes: number; sha256: string }>;
 }
 

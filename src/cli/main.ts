@@ -2,12 +2,16 @@ import { ArtifactError, ImageError } from "../errors";
 import { UsageError } from "./args";
 import { HIDDEN_USAGE, hiddenCommand } from "./hidden";
 import { INFO_USAGE, infoCommand } from "./info";
+import { BANK_USAGE, bankCommand } from "./bank";
+import { INTERPRET_USAGE, interpretCommand } from "./interpret";
 
 type Command = (argv: string[], out: (text: string) => void) => Promise<void>;
 
 const COMMANDS: Record<string, { run: Command; usage: string; summary: string }> = {
   info: { run: infoCommand, usage: INFO_USAGE, summary: "validate a model bundle and summarise its manifest" },
   hidden: { run: hiddenCommand, usage: HIDDEN_USAGE, summary: "hidden states of an image's visual tokens at every layer" },
+  bank: { run: bankCommand, usage: BANK_USAGE, summary: "build a contextual bank (LatentLens) from a text corpus" },
+  interpret: { run: interpretCommand, usage: INTERPRET_USAGE, summary: "what each patch means at each layer, by lens" },
 };
 
 function usage(): string {

@@ -36,7 +36,7 @@ export function logitLens(weights: BundleWeights, finalNorm: FinalNorm, tokenize
         const top = topIndices(logits, kk);
         results.push(
           top.map((id, i) => {
-            const token = (tokenizer.decode([id]) || tokenizer.idToToken(id) || "").trim();
+            const token = tokenizer.display(id);
             return { rank: i + 1, tokenId: id, token, word: token, logit: logits[id], probability: Math.exp(logits[id] - max) / z };
           }),
         );

@@ -19,6 +19,11 @@ export interface TextTokenizer {
   tokenToId(token: string): number | undefined;
   /** Decodes ids to text, as the tokenizer's decoder does. */
   decode(ids: readonly number[]): string;
+  /**
+   * A token as a person should see it: decoded and trimmed, or, where that is empty (a whitespace
+   * token) or not text on its own (one byte of a multi-byte character), its vocabulary entry.
+   */
+  display(id: number): string;
   /** True for added special tokens (BOS, EOS, padding, image placeholders, ...). */
   isSpecial(id: number): boolean;
   /** Vocabulary size including added tokens. */
@@ -47,6 +52,11 @@ export function loadTokenizer(file: string): TextTokenizer {
     tokenToId: (token) => tok.token_to_id(token),
     decode: (ids) => tok.decode([...ids], { skip_special_tokens: false }),
     isSpecial: (id) => special.has(id),
+    display(id) {
+      const decoded = tok.decode([id], { skip_special_tokens: false }).trim();
+      if (decoded && !decoded.includes("\uFFFD")) return decoded;
+      return tok.id_to_token(id) ?? `#${id}`;
+    },
     size,
   };
 }
