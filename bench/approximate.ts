@@ -19,17 +19,22 @@ const D = 128;
 const QUERIES = 500;
 const K = 5;
 
-/** Clustered unit vectors: 256 centres, points = centre + noise (as bank rows cluster by token). */
-function clustered(n: number, seed: number): Float32Array {
+/**
+ * Clustered unit vectors, generated as in bench/search.ts: random unit centres, one per 1000 rows;
+ * each vector = centre + noise of norm about 0.5, renormalised (bank rows cluster by token).
+ * Queries come from the same centres (`seed` picks the noise).
+ */
+function clustered(n: number, centres: Float32Array, seed: number): Float32Array {
   const random = seededRandom(seed);
   const gauss = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-  const centres = Float32Array.from({ length: 256 * D }, gauss);
+  const count = centres.length / D;
+  const sigma = 0.5 / Math.sqrt(D);
   const out = new Float32Array(n * D);
   for (let i = 0; i < n; i++) {
-    const c = Math.floor(random() * 256);
+    const c = Math.floor(random() * count);
     let sq = 0;
     for (let d = 0; d < D; d++) {
-      const v = centres[c * D + d] + 0.6 * gauss();
+      const v = centres[c * D + d] + sigma * gauss();
       out[i * D + d] = v;
       sq += v * v;
     }
@@ -38,9 +43,21 @@ function clustered(n: number, seed: number): Float32Array {
   return out;
 }
 
+function unitCentres(count: number, seed: number): Float32Array {
+  const random = seededRandom(seed);
+  const gauss = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  const out = Float32Array.from({ length: count * D }, gauss);
+  for (let c = 0; c < count; c++) {
+    const norm = Math.hypot(...out.subarray(c * D, (c + 1) * D));
+    for (let d = 0; d < D; d++) out[c * D + d] /= norm;
+  }
+  return out;
+}
+
 function main(): void {
-  const rows = clustered(N, 1);
-  const queries = clustered(QUERIES, 2);
+  const centres = unitCentres(Math.max(1, Math.round(N / 1000)), 1);
+  const rows = clustered(N, centres, 2);
+  const queries = clustered(QUERIES, centres, 3);
   const halves = encodeFloat16(rows);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vislens-bench-hnsw-"));
   const t0 = Date.now();

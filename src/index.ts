@@ -50,6 +50,7 @@ export {
   logitLens,
   interpretImage,
   layerAlignment,
+  layerAlignmentFromRecords,
   wordAt,
   type Lens,
   type LensName,

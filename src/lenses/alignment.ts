@@ -1,3 +1,4 @@
+import type { PatchInterpretation } from "./interpret";
 import type { Neighbour } from "./types";
 
 /**
@@ -41,4 +42,23 @@ export function layerAlignment(latent: Map<number, Neighbour[][]>, k: number, em
   const counts = visualLayers.map((v) => [...perRow.get(v)!.values()].reduce((a, b) => a + b, 0));
   const shares = visualLayers.map((v, i) => contextualLayers.map((c) => (counts[i] ? (perRow.get(v)!.get(c) ?? 0) / counts[i] : 0)));
   return { visualLayers, contextualLayers, shares, counts };
+}
+
+/**
+ * The same statistic from interpretImage records: LatentLens records give the contextual layers,
+ * EmbeddingLens records (when present) fill column 0.
+ */
+export function layerAlignmentFromRecords(records: readonly PatchInterpretation[], k: number): LayerAlignment {
+  const group = (lens: "latent" | "embedding") => {
+    const byLayer = new Map<number, Neighbour[][]>();
+    for (const r of records) {
+      if (r.lens !== lens) continue;
+      (byLayer.get(r.layer) ?? byLayer.set(r.layer, []).get(r.layer)!).push(r.neighbours);
+    }
+    return byLayer;
+  };
+  const latent = group("latent");
+  if (latent.size === 0) throw new RangeError("layerAlignmentFromRecords: no LatentLens records");
+  const embedding = group("embedding");
+  return layerAlignment(latent, k, embedding.size > 0 ? embedding : undefined);
 }

@@ -3,5 +3,5 @@ export { latentLens } from "./latent";
 export { embeddingLens } from "./embedding";
 export { logitLens } from "./logit";
 export { interpretImage, type PatchInterpretation, type InterpretOptions } from "./interpret";
-export { layerAlignment, type LayerAlignment } from "./alignment";
+export { layerAlignment, layerAlignmentFromRecords, type LayerAlignment } from "./alignment";
 export { wordAt } from "./words";

@@ -110,3 +110,24 @@ test("bank build refuses to overwrite a finished bank, and an empty corpus leave
   assert.match(e.stderr, /empty-corpus.txt: the corpus has no sentences/);
   assert.ok(!fs.existsSync(path.join(work, "e")));
 });
+
+test("an int8 bank stores unit rows with per-row scales, and an over-long line is cut and counted", async () => {
+  const long = path.join(work, "long.txt");
+  const text = fs.readFileSync(corpus, "utf8").split("\n").slice(0, 60);
+  text.push(Array.from({ length: 200 }, (_, i) => (i % 2 ? "red" : "circle")).join(" "));
+  fs.writeFileSync(long, text.join("\n"));
+  const out = path.join(work, "int8");
+  const r = spawnSync(process.execPath, [CLI, "bank", "build", FIXTURE_BUNDLE, "--corpus", long, "--out", out, "--dtype", "i8", "--layers", "2", "--max-tokens", "32", "--json"], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  const bank = openBank(out);
+  assert.equal(bank.manifest.dtype, "i8");
+  assert.equal(bank.manifest.corpus.truncated, 1);
+  assert.equal(bank.manifest.corpus.max_tokens, 32);
+  assert.ok(Math.max(...Array.from(bank.position)) < 32, "no row beyond the cut");
+  const m = bank.matrices.get(2)!;
+  for (let row = 0; row < m.rows; row++) {
+    let sq = 0;
+    for (let d = 0; d < m.dim; d++) sq += ((m.data as Int8Array)[row * m.dim + d] * m.scales![row]) ** 2;
+    assert.ok(Math.abs(Math.sqrt(sq) - 1) < 0.02, `row ${row} norm ${Math.sqrt(sq)}`);
+  }
+});

@@ -6,7 +6,7 @@ import { buildBank } from "../../src/bank/build";
 import { openBank, type Bank } from "../../src/bank/open";
 import { halfToFloat } from "../../src/io/float16";
 import { readNpy } from "../../src/io/npy";
-import { layerAlignment } from "../../src/lenses/alignment";
+import { layerAlignment, layerAlignmentFromRecords } from "../../src/lenses/alignment";
 import { createLenses } from "../../src/lenses/create";
 import { interpretImage } from "../../src/lenses/interpret";
 import type { Neighbour } from "../../src/lenses/types";
@@ -117,4 +117,19 @@ test("wordAt expands a sub-word span to its whole word", () => {
   assert.equal(wordAt("a shining star", [6, 9]), "shining");
   assert.equal(wordAt("the red-ish circle.", [4, 7]), "red-ish");
   assert.equal(wordAt("circle", [0, 6]), "circle");
+});
+
+test("layerAlignmentFromRecords on a real image: every visual layer's shares sum to 1 over contextual layers 0 and the bank's", async () => {
+  const lenses = createLenses(bundle, ["latent", "embedding"], bank);
+  const meta = JSON.parse(fs.readFileSync(path.join(FIXTURE_REFERENCE, "meta.json"), "utf8"));
+  const states = await imageHiddenStates(bundle, path.join(FIXTURE_REFERENCE, meta.image));
+  const records = await interpretImage(states, lenses, { k: 5 });
+  const a = layerAlignmentFromRecords(records, 5);
+  assert.deepEqual(a.visualLayers, [0, 1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(a.contextualLayers.filter((l) => l !== 0), bank.manifest.layers.filter((l) => a.contextualLayers.includes(l)));
+  assert.ok(a.contextualLayers.every((l) => l === 0 || bank.manifest.layers.includes(l)));
+  a.shares.forEach((row, i) => {
+    assert.ok(Math.abs(row.reduce((s, v) => s + v, 0) - 1) < 1e-9, `row ${i}`);
+    assert.equal(a.counts[i], 64 * 5);
+  });
 });
