@@ -47,6 +47,7 @@ if [ ! -x .venv/bin/python ] || [ ! -f .venv/.vislens-stamp ] || [ "$(cat .venv/
 fi
 
 # The exact-search kernel (native addon; make is incremental, ~0.3 s when nothing changed), then
-# the compiled JavaScript in dist/ that the CLI and `require("vislens")` run.
+# the compiled JavaScript in dist/ that the CLI and `require("vislens")` run. (Not `npx tsc`:
+# tslab ships its own TypeScript 5.0 whose `tsc` shadows ours in node_modules/.bin.)
 bash native/build.sh
-npx --no-install tsc -p tsconfig.json
+node node_modules/typescript/bin/tsc -p tsconfig.json

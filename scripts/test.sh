@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 
 echo "== type check (src, test, bench) =="
-npx --no-install tsc -p tsconfig.test.json
+node node_modules/typescript/bin/tsc -p tsconfig.test.json
 
 echo "== exporter (pytest) =="
 .venv/bin/python -m pytest exporter/tests -q -p no:cacheprovider
