@@ -51,3 +51,7 @@ fi
 # tslab ships its own TypeScript 5.0 whose `tsc` shadows ours in node_modules/.bin.)
 bash native/build.sh
 node node_modules/typescript/bin/tsc -p tsconfig.json
+# The widgets (vislens/widgets) compile against the engine's declarations in dist/.
+if [ -f widgets/tsconfig.json ]; then node node_modules/typescript/bin/tsc -p widgets/tsconfig.json; fi
+# The Jupyter kernelspec "vislens (TypeScript)" in .venv (idempotent).
+if [ -f kernel/install.sh ]; then bash kernel/install.sh; fi
