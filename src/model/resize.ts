@@ -81,59 +81,39 @@ function clip8(v: number): number {
   return Math.floor(v / (1 << PRECISION_BITS));
 }
 
-function resampleHorizontal(src: RgbImage, outWidth: number, c: Coefficients): RgbImage {
-  const { width, height } = src;
-  const out = new Uint8Array(outWidth * height * 3);
+/**
+ * One separable pass along `axis` ("x": each row is resampled to `outSize` columns; "y": each column
+ * to `outSize` rows), rounding to 8 bits afterwards as Pillow does between its two passes.
+ */
+function resamplePass(src: RgbImage, outSize: number, c: Coefficients, axis: "x" | "y"): RgbImage {
+  const width = axis === "x" ? outSize : src.width;
+  const height = axis === "y" ? outSize : src.height;
+  const out = new Uint8Array(width * height * 3);
+  const tapStride = axis === "x" ? 3 : src.width * 3; // bytes between neighbouring input taps
   for (let y = 0; y < height; y++) {
-    const row = y * width * 3;
-    for (let xx = 0; xx < outWidth; xx++) {
-      const xmin = c.bounds[xx * 2];
-      const xmax = c.bounds[xx * 2 + 1];
-      const kOff = xx * c.ksize;
-      let s0 = 1 << (PRECISION_BITS - 1);
-      let s1 = s0;
-      let s2 = s0;
-      for (let x = 0; x < xmax; x++) {
-        const w = c.weights[kOff + x];
-        const p = row + (x + xmin) * 3;
-        s0 += src.data[p] * w;
-        s1 += src.data[p + 1] * w;
-        s2 += src.data[p + 2] * w;
-      }
-      const o = (y * outWidth + xx) * 3;
-      out[o] = clip8(s0);
-      out[o + 1] = clip8(s1);
-      out[o + 2] = clip8(s2);
-    }
-  }
-  return { width: outWidth, height, data: out };
-}
-
-function resampleVertical(src: RgbImage, outHeight: number, c: Coefficients): RgbImage {
-  const { width } = src;
-  const out = new Uint8Array(width * outHeight * 3);
-  for (let yy = 0; yy < outHeight; yy++) {
-    const ymin = c.bounds[yy * 2];
-    const ymax = c.bounds[yy * 2 + 1];
-    const kOff = yy * c.ksize;
     for (let x = 0; x < width; x++) {
+      const o = axis === "x" ? x : y; // output index along the axis
+      const line = axis === "x" ? y * src.width * 3 : x * 3; // where the input line starts
+      const first = c.bounds[o * 2];
+      const taps = c.bounds[o * 2 + 1];
+      const kOff = o * c.ksize;
       let s0 = 1 << (PRECISION_BITS - 1);
       let s1 = s0;
       let s2 = s0;
-      for (let y = 0; y < ymax; y++) {
-        const w = c.weights[kOff + y];
-        const p = ((y + ymin) * width + x) * 3;
+      for (let t = 0; t < taps; t++) {
+        const w = c.weights[kOff + t];
+        const p = line + (first + t) * tapStride;
         s0 += src.data[p] * w;
         s1 += src.data[p + 1] * w;
         s2 += src.data[p + 2] * w;
       }
-      const o = (yy * width + x) * 3;
-      out[o] = clip8(s0);
-      out[o + 1] = clip8(s1);
-      out[o + 2] = clip8(s2);
+      const q = (y * width + x) * 3;
+      out[q] = clip8(s0);
+      out[q + 1] = clip8(s1);
+      out[q + 2] = clip8(s2);
     }
   }
-  return { width, height: outHeight, data: out };
+  return { width, height, data: out };
 }
 
 /** Pillow's NEAREST: the input pixel under each output pixel's centre. */
@@ -164,7 +144,7 @@ export function resizeRgb(src: RgbImage, width: number, height: number, resample
   if (resample === "nearest") return resizeNearest(src, width, height);
   const filter = FILTERS[resample];
   let image = src;
-  if (width !== src.width) image = resampleHorizontal(image, width, coefficients(src.width, width, filter));
-  if (height !== src.height) image = resampleVertical(image, height, coefficients(src.height, height, filter));
+  if (width !== src.width) image = resamplePass(image, width, coefficients(src.width, width, filter), "x");
+  if (height !== src.height) image = resamplePass(image, height, coefficients(src.height, height, filter), "y");
   return image;
 }
