@@ -26,6 +26,10 @@ export interface ImageHiddenStates extends SequenceHiddenStates {
   visualPositions: number[];
   /** `[N + 1, T, D]`: the visual tokens' hidden states at every layer. */
   visual: Tensor;
+  /** Sequence positions of the text tokens (template and prompt, BOS included), in order. */
+  textPositions: number[];
+  /** `[N + 1, S - T, D]`: the text tokens' hidden states at every layer. */
+  text: Tensor;
   /** `[T, D]`: vision graph output (equals `visual` at layer 0). */
   visualTokens: Tensor;
   /** Grid `[rows, cols]` and per-token geometry in original-image pixels. */
@@ -105,10 +109,14 @@ export async function imageHiddenStates(bundle: Bundle, image: string | RgbImage
   const visualTokens = await encodeImage(bundle, pre);
   const prompt = buildImagePrompt(manifest, bundle.tokenizer, options.prompt ?? "");
   const run = await runSequence(bundle, prompt.ids, visualTokens, prompt.visualPositions);
+  const isVisual = new Set(prompt.visualPositions);
+  const textPositions = prompt.ids.map((_, i) => i).filter((i) => !isVisual.has(i));
   return {
     ...run,
     visualPositions: prompt.visualPositions,
     visual: selectRows(run.hidden, prompt.visualPositions),
+    textPositions,
+    text: selectRows(run.hidden, textPositions),
     visualTokens,
     grid: [...manifest.vision.grid] as [number, number],
     patches: patchGeometry(manifest, pre),

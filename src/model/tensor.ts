@@ -11,7 +11,7 @@ export function tensorSize(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-/** Rows `[from, to)` of the second axis of a `[A, B, C]` tensor, as a new `[A, to - from, C]` tensor. */
+/** The given positions of the second axis of a `[A, B, C]` tensor, as a new `[A, positions.length, C]` tensor. */
 export function selectRows(t: Tensor, positions: readonly number[]): Tensor {
   const [a, b, c] = t.shape;
   const out = new Float32Array(a * positions.length * c);

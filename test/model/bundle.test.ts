@@ -58,11 +58,21 @@ test("imageHiddenStates returns [layers + 1, tokens, dim] visual states and the 
   // layer 0 of a visual token is exactly the connector output
   assert.equal(maxAbsDiff(states.visual.data.subarray(0, rows * cols * hidden_size), states.visualTokens.data), 0);
   assert.equal(states.patches.length, rows * cols);
-  const last = states.patches[rows * cols - 1];
-  assert.deepEqual([last.row, last.col], [rows - 1, cols - 1]);
+  const corner = states.patches[rows * cols - 1];
+  assert.deepEqual([corner.row, corner.col], [rows - 1, cols - 1]);
   const { width, height } = states.preprocessed.original;
-  assert.deepEqual(last.box, [width - width / cols, height - height / rows, width, height]);
+  assert.deepEqual(corner.box, [width - width / cols, height - height / rows, width, height]);
   assert.ok(states.patches.every((p) => !p.isPadding && p.coverage === 1));
+  // the text tokens are the rest of the sequence, in order, with their own states
+  assert.equal(states.textPositions.length + rows * cols, states.ids.length);
+  assert.deepEqual(states.text.shape, [num_layers + 1, states.textPositions.length, hidden_size]);
+  const S = states.ids.length;
+  const last = states.textPositions[states.textPositions.length - 1];
+  const lastLayer = num_layers * S * hidden_size;
+  assert.deepEqual(
+    Array.from(states.text.data.subarray((num_layers * states.textPositions.length + states.textPositions.length - 1) * hidden_size).slice(0, hidden_size)),
+    Array.from(states.hidden.data.subarray(lastLayer + last * hidden_size, lastLayer + (last + 1) * hidden_size)),
+  );
 });
 
 /** Opens a damaged copy of the fixture and checks the error names the damaged file. */
