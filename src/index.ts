@@ -30,6 +30,7 @@ export {
 } from "./model/hidden";
 export { type Tensor, selectRows } from "./model/tensor";
 export { readNpy, writeNpy, type NpyArray } from "./io/npy";
+export { writeFileAtomic } from "./io/atomic";
 export { openSafetensors } from "./io/safetensors";
 
 // Contextual banks (LatentLens) and search.
