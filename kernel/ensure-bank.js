@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// Makes sure a model's contextual bank (for LatentLens) exists in the cache and belongs to that
+// model and corpus; builds it (with progress on stderr) when it is missing or stale, resumes an
+// interrupted build. Used by scripts/start.sh for the shipped model; the notebooks open the same
+// directory.
+//
+//   node kernel/ensure-bank.js <bundle-dir> <out-dir> [--corpus <file>]   (default: <bundle-dir>/corpus.txt)
+//
+// Prints one line saying what it did. Exit 1 with a one-line message on failure.
+"use strict";
+const fs = require("fs");
+const path = require("path");
+const crypto = require("crypto");
+
+const REPO = path.resolve(__dirname, "..");
+const { openBundle, buildBank, readBankManifest } = require(path.join(REPO, "dist", "index.js"));
+
+function sha256(file) {
+  return crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+}
+
+function progressLine(label) {
+  const tty = process.stderr.isTTY;
+  let lastDecile = -1;
+  return (done, total, note) => {
+    const frac = total > 0 ? Math.min(1, done / total) : 0;
+    if (tty) {
+      const fill = Math.round(frac * 30);
+      process.stderr.write(`\r${label} [${"#".repeat(fill)}${".".repeat(30 - fill)}] ${String(Math.round(frac * 100)).padStart(3)}% ${done}/${total} ${note}`);
+      if (done >= total) process.stderr.write("\n");
+      return;
+    }
+    const decile = Math.floor(frac * 10);
+    if (decile !== lastDecile || done >= total) {
+      lastDecile = decile;
+      process.stderr.write(`${label} ${Math.round(frac * 100)}% ${done}/${total} ${note}\n`);
+    }
+  };
+}
+
+async function main(argv) {
+  const positionals = [];
+  let corpus;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--corpus") corpus = argv[++i];
+    else positionals.push(argv[i]);
+  }
+  if (positionals.length !== 2) throw new Error("usage: ensure-bank.js <bundle-dir> <out-dir> [--corpus <file>]");
+  const [bundleDir, outDir] = positionals;
+  corpus ??= path.join(bundleDir, "corpus.txt");
+  const manifestPath = path.join(outDir, "bank.json");
+
+  const bundle = await openBundle(bundleDir);
+  try {
+    if (fs.existsSync(manifestPath)) {
+      const m = readBankManifest(outDir);
+      const stale = m.model.fingerprint !== bundle.fingerprint ? "another model" : m.corpus.sha256 !== sha256(corpus) ? "another corpus" : null;
+      if (!stale) {
+        console.log(`bank: ${outDir} is ready (${m.rows} rows, layers ${m.layers.join(",")})`);
+        return;
+      }
+      console.error(`bank: ${outDir} was built from ${stale}; rebuilding it`);
+      fs.rmSync(outDir, { recursive: true, force: true });
+    }
+    const started = Date.now();
+    const bar = progressLine(`bank build (${bundle.manifest.name})`);
+    let resumed = false;
+    const build = () => buildBank(bundle, corpus, outDir, {
+      onProgress: (p) => {
+        resumed = p.resumed;
+        if (p.phase === "encode") bar(p.done, p.total, `batches, ${p.rows} rows${p.resumed ? " (resumed)" : ""}`);
+      },
+    });
+    let m;
+    try {
+      m = await build();
+    } catch (err) {
+      // An interrupted build with other settings (a changed corpus, say) cannot resume: start over.
+      if (!/interrupted build with different settings/.test(String(err && err.message))) throw err;
+      console.error(`bank: ${outDir} holds an interrupted build with other settings; starting over`);
+      fs.rmSync(outDir, { recursive: true, force: true });
+      m = await build();
+    }
+    console.log(`bank: built ${outDir}${resumed ? " (resumed)" : ""}: ${m.rows} rows, layers ${m.layers.join(",")} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  } finally {
+    await bundle.close();
+  }
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  console.error(`ensure-bank: ${err && err.message ? err.message : err}`);
+  process.exit(1);
+});

@@ -1,0 +1,134 @@
+/**
+ * Every notebook in notebooks/ runs headless, top to bottom, in the vislens kernel (nbclient from
+ * .venv), without a cell error, and leaves the widgets' MIME bundles in its outputs.
+ *
+ * The notebooks run as copies in a temp directory outside the checkout (which is also the test
+ * that `vislens` resolves from any directory); the committed notebooks are never written. The
+ * contextual bank goes to a fresh temp directory (VISLENS_BANK_DIR), so the quickstart's build
+ * path — with its progress bar — runs too, and 02 opens what 01 built.
+ */
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import {
+  KERNEL_NAME, NOTEBOOKS, PYTHON, REPO, SVG_MIME, VEGALITE_MIME, copyNotebooks, isolatedJupyterEnv, joinText, notebookNames,
+  readNotebook, requireKernel, tempDir, type Notebook, type NotebookOutput,
+} from "./jupyter";
+
+const EXECUTE = path.join(__dirname, "execute.py");
+/** An executed notebook stays well inside this (the issue's budget is 2 MB for a much larger explorer). */
+const MAX_EXECUTED_BYTES = 4 << 20;
+
+interface Run { status: number | null; stdout: string; stderr: string; wallSeconds: number }
+
+function execute(src: string, dst: string, env: NodeJS.ProcessEnv): Promise<Run> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, [EXECUTE, src, dst, "--timeout", "300"], { env, cwd: path.dirname(src), stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, stdout, stderr, wallSeconds: (Date.now() - started) / 1000 }));
+  });
+}
+
+function outputsOf(nb: Notebook): NotebookOutput[] {
+  return nb.cells.flatMap((c) => c.outputs ?? []);
+}
+
+describe("notebooks/ (committed)", () => {
+  it("holds the quickstart and the probe notebook", () => {
+    const names = notebookNames();
+    assert.ok(names.includes("01-quickstart.ipynb") && names.includes("02-probe.ipynb"), `notebooks/: ${names.join(", ")}`);
+  });
+
+  // (They are committed without outputs, but a notebook saved from Lab after running it — Lab
+  // autosaves — is no test failure: nbclient clears each cell's outputs before running it.)
+  for (const name of notebookNames()) {
+    it(`${name} uses the vislens kernel`, () => {
+      const nb = readNotebook(path.join(NOTEBOOKS, name));
+      assert.equal(nb.metadata.kernelspec?.name, KERNEL_NAME);
+      assert.equal(nb.metadata.kernelspec?.display_name, "vislens (TypeScript)");
+      assert.ok(nb.cells.some((c) => c.cell_type === "code"));
+    });
+  }
+});
+
+describe("notebooks/ executed headless (nbclient, vislens kernel)", () => {
+  let tmp = "";
+  let work = "";
+  let env: NodeJS.ProcessEnv = {};
+  const before_ = new Map<string, string>();
+
+  before(() => {
+    requireKernel();
+    tmp = tempDir("vislens-notebooks-");
+    work = copyNotebooks(path.join(tmp, "notebooks"));
+    env = isolatedJupyterEnv(tmp, { VISLENS_BANK_DIR: path.join(tmp, "bank") });
+    for (const name of notebookNames()) before_.set(name, fs.readFileSync(path.join(NOTEBOOKS, name), "utf8"));
+  });
+
+  after(() => {
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    // The originals are untouched.
+    for (const [name, text] of before_) assert.equal(fs.readFileSync(path.join(NOTEBOOKS, name), "utf8"), text, `${name} was modified`);
+  });
+
+  for (const name of notebookNames()) {
+    it(`${name} runs without errors and shows vega-lite + SVG`, async () => {
+      const src = path.join(work, name);
+      const dst = path.join(tmp, name.replace(/\.ipynb$/, ".executed.ipynb"));
+      const started = Date.now() - 1000;
+      const run = await execute(src, dst, env);
+      const summary = run.stdout.trim().split("\n").pop() ?? "";
+      assert.equal(run.status, 0, `${name} failed (exit ${run.status}):\n${run.stderr.slice(-4000)}`);
+      const timing = JSON.parse(summary) as { kernel: string; seconds: number; cells: (number | null)[] };
+      assert.equal(timing.kernel, KERNEL_NAME);
+      console.log(`# ${name}: ${timing.seconds} s in the kernel (${run.wallSeconds.toFixed(1)} s wall); per code cell: ${timing.cells.join(", ")}`);
+
+      const nb = readNotebook(dst);
+      const code = nb.cells.filter((c) => c.cell_type === "code");
+      code.forEach((c, i) => assert.equal(typeof c.execution_count, "number", `code cell ${i} did not run`));
+      const outputs = outputsOf(nb);
+      const errors = outputs.filter((o) => o.output_type === "error");
+      assert.deepEqual(errors.map((o) => `${o.ename}: ${o.evalue}`), []);
+
+      // Each widget is ONE display_data carrying the whole bundle.
+      const widgets = outputs.filter((o) => o.data && VEGALITE_MIME in o.data);
+      assert.ok(widgets.length >= 2, `${name}: ${widgets.length} vega-lite outputs`);
+      for (const w of widgets) {
+        const data = w.data!;
+        assert.ok(SVG_MIME in data, "a vega-lite output without its SVG");
+        assert.ok("text/plain" in data, "a vega-lite output without its text/plain");
+        const spec = data[VEGALITE_MIME] as { $schema?: string };
+        assert.match(String(spec.$schema), /vega-lite\/v5(\.\d+)*\.json$/);
+        const svg = joinText(data[SVG_MIME]);
+        assert.match(svg, /^<svg[\s>]/);
+        assert.match(svg, /<\/svg>\s*$/);
+      }
+      const size = fs.statSync(dst).size;
+      assert.ok(size < MAX_EXECUTED_BYTES, `${name}: executed notebook is ${size} bytes`);
+
+      if (name === "01-quickstart.ipynb") {
+        // Built the bank in the (fresh) bank dir, showing progress in the notebook.
+        const progress = outputs.filter((o) => o.data && /<progress /.test(joinText(o.data["text/html"])));
+        assert.equal(progress.length, 1, "the bank build shows one progress display");
+        assert.match(joinText(progress[0].data!["text/html"]), /building the bank: (\d+)\/\1 batches/);
+        assert.ok(fs.existsSync(path.join(tmp, "bank", "bank.json")));
+        // The figures it saved: an SVG document and a real PNG, written by this run.
+        const figures = path.join(REPO, ".cache", "figures");
+        const svg = path.join(figures, "quickstart-heatmap.svg");
+        const png = path.join(figures, "quickstart-explorer.png");
+        for (const f of [svg, png]) assert.ok(fs.statSync(f).mtimeMs >= started, `${f} was not written by this run`);
+        assert.match(fs.readFileSync(svg, "utf8"), /^(<\?xml[^>]*>\s*)?<svg[\s\S]*<\/svg>\s*$/);
+        const head = fs.readFileSync(png).subarray(0, 24);
+        assert.deepEqual([...head.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+        assert.ok(head.readUInt32BE(16) > 300 && head.readUInt32BE(20) > 300, "PNG is too small to be the explorer");
+      }
+    });
+  }
+});
