@@ -10,9 +10,19 @@ import { createWidget, type Widget } from "./widget";
  */
 export interface DataFrameLike {
   columns: readonly string[];
-  /** Row-major cells. */
-  values: readonly (readonly unknown[])[];
+  /**
+   * Row-major cells. Typed loosely because danfojs declares `values` as 1-D or 2-D; each row is
+   * checked to be an array of `columns.length` cells at run time.
+   */
+  values: readonly unknown[];
   index?: readonly (string | number)[];
+}
+
+/** A frame whose rows have been checked. */
+interface CheckedFrame {
+  columns: string[];
+  values: (readonly unknown[])[];
+  index: readonly (string | number)[];
 }
 
 export interface DataFrameViewOptions {
@@ -38,7 +48,7 @@ function isFrame(x: unknown): x is DataFrameLike {
 }
 
 /** Normalises a DataFrame or an array of records to {columns, values, index}. */
-export function toFrame(data: DataFrameLike | readonly Record<string, unknown>[]): Required<DataFrameLike> {
+export function toFrame(data: DataFrameLike | readonly Record<string, unknown>[]): CheckedFrame {
   if (Array.isArray(data)) {
     const columns: string[] = [];
     for (const row of data) {
@@ -49,11 +59,12 @@ export function toFrame(data: DataFrameLike | readonly Record<string, unknown>[]
   }
   if (!isFrame(data)) throw new TypeError("dataFrameView: expected a danfojs DataFrame (columns + values) or an array of records");
   const { columns, values } = data;
-  values.forEach((row, i) => {
+  const rows = values.map((row, i) => {
     if (!Array.isArray(row) || row.length !== columns.length) throw new RangeError(`dataFrameView: row ${i} has ${Array.isArray(row) ? row.length : "no"} cells, the frame has ${columns.length} columns`);
+    return row as readonly unknown[];
   });
   const index = Array.isArray(data.index) && data.index.length === values.length ? data.index : values.map((_, i) => i);
-  return { columns: columns.map(String), values, index };
+  return { columns: columns.map(String), values: rows, index };
 }
 
 export function formatCell(value: unknown, digits: number): string {

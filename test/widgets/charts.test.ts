@@ -107,7 +107,8 @@ describe("dataFrameView", () => {
   it("renders a danfojs DataFrame as a table, with HTML and fixed-width text", async () => {
     // danfojs-node prints a TensorFlow banner when loaded; that is its business.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const dfd = require("danfojs-node");
+    const dfd = require("danfojs-node") as typeof import("danfojs-node");
+    // Typed, so that passing a real danfojs DataFrame to dataFrameView is type-checked too.
     const df = new dfd.DataFrame({ layer: [0, 1, 2, 3], lens: ["latent", "logit", "embedding", "a <b> & c"], share: [0.1234567, 0.5, Number.NaN, 1] });
     const w = dataFrameView(df, { maxRows: 3 });
     const svg = await assertWidget(w);
