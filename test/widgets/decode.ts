@@ -1,4 +1,4 @@
-import type { LensName } from "vislens";
+import type { LensName, Neighbour } from "vislens";
 
 /**
  * An independent reader of the patch explorer's datasets (written from docs/widgets.md, not from
@@ -46,17 +46,12 @@ export function table(csv: string): Record<string, string>[] {
   return rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] ?? ""])));
 }
 
-export interface DecodedNeighbour {
-  rank: number;
-  word: string;
-  similarity?: number;
-  logit?: number;
-  probability?: number;
-  layer?: number;
+/** A neighbour as the spec stores it: the engine's fields, with the sentence cut for display. */
+export type DecodedNeighbour = Pick<Neighbour, "rank" | "word" | "similarity" | "logit" | "probability" | "layer"> & {
   /** The stored sentence (cut) and the token's span in it. */
   sentence?: string;
   token?: string;
-}
+};
 
 /** Field order per lens, as the docs define it: (w | e) then s, g, p when the lens has them. */
 export function decodeNeighbours(datasets: Record<string, string>, lens: LensName, layer: number, patch: number, fields: string[]): DecodedNeighbour[] {
