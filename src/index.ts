@@ -61,3 +61,15 @@ export {
   type LayerAlignment,
 } from "./lenses";
 export { createLenses } from "./lenses/create";
+
+// Evaluation.
+export {
+  judgeWord,
+  judgePatch,
+  sampleCentrePatch,
+  VERDICTS,
+  type Verdict,
+  type PatchJudgement,
+  type ShapesAnnotation,
+  type ShapesObject,
+} from "./eval";

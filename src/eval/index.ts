@@ -1,0 +1,2 @@
+export { judgeWord, judgePatch, VERDICTS, type Verdict, type PatchJudgement, type ShapesAnnotation, type ShapesObject } from "./shapes-judge";
+export { sampleCentrePatch } from "./sample-patches";
