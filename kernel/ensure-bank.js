@@ -14,28 +14,11 @@ const crypto = require("crypto");
 
 const REPO = path.resolve(__dirname, "..");
 const { openBundle, buildBank, readBankManifest } = require(path.join(REPO, "dist", "index.js"));
+// The CLI's progress bar (redrawn on a terminal, a line per 10% in logs).
+const { progressBar } = require(path.join(REPO, "dist", "cli", "progress.js"));
 
 function sha256(file) {
   return crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
-}
-
-function progressLine(label) {
-  const tty = process.stderr.isTTY;
-  let lastDecile = -1;
-  return (done, total, note) => {
-    const frac = total > 0 ? Math.min(1, done / total) : 0;
-    if (tty) {
-      const fill = Math.round(frac * 30);
-      process.stderr.write(`\r${label} [${"#".repeat(fill)}${".".repeat(30 - fill)}] ${String(Math.round(frac * 100)).padStart(3)}% ${done}/${total} ${note}`);
-      if (done >= total) process.stderr.write("\n");
-      return;
-    }
-    const decile = Math.floor(frac * 10);
-    if (decile !== lastDecile || done >= total) {
-      lastDecile = decile;
-      process.stderr.write(`${label} ${Math.round(frac * 100)}% ${done}/${total} ${note}\n`);
-    }
-  };
 }
 
 async function main(argv) {
@@ -63,7 +46,7 @@ async function main(argv) {
       fs.rmSync(outDir, { recursive: true, force: true });
     }
     const started = Date.now();
-    const bar = progressLine(`bank build (${bundle.manifest.name})`);
+    const bar = progressBar(`bank build (${bundle.manifest.name})`);
     let resumed = false;
     const build = () => buildBank(bundle, corpus, outDir, {
       onProgress: (p) => {
