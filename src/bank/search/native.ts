@@ -20,28 +20,22 @@ export interface NativeSearchResult {
 
 export type NativeRows = Float32Array | Uint16Array | Int8Array;
 
+/** The arguments of both search entry points, in the addon's order (see native/src/addon.cc). */
+export type NativeSearchArgs = [
+  queries: Float32Array,
+  dim: number,
+  rows: NativeRows,
+  dtype: string,
+  scales: Float32Array | null,
+  k: number,
+  threads: number,
+  isa: string,
+];
+
 export interface NativeAddon {
   abiVersion: number;
-  search(
-    queries: Float32Array,
-    dim: number,
-    rows: NativeRows,
-    dtype: string,
-    scales: Float32Array | null,
-    k: number,
-    threads: number,
-    isa: string,
-  ): Promise<NativeSearchResult>;
-  searchSync(
-    queries: Float32Array,
-    dim: number,
-    rows: NativeRows,
-    dtype: string,
-    scales: Float32Array | null,
-    k: number,
-    threads: number,
-    isa: string,
-  ): NativeSearchResult;
+  search(...args: NativeSearchArgs): Promise<NativeSearchResult>;
+  searchSync(...args: NativeSearchArgs): NativeSearchResult;
   isaInfo(): { best: string; supported: string[]; hardwareThreads: number };
   f32ToF16(src: Float32Array, dst: Uint16Array): void;
   f16ToF32(src: Uint16Array, dst: Float32Array): void;
