@@ -8,18 +8,12 @@
 //
 // Prints one line saying what it did. Exit 1 with a one-line message on failure.
 "use strict";
-const fs = require("fs");
 const path = require("path");
-const crypto = require("crypto");
 
 const REPO = path.resolve(__dirname, "..");
-const { openBundle, buildBank, readBankManifest } = require(path.join(REPO, "dist", "index.js"));
+const { openBundle, ensureBank } = require(path.join(REPO, "dist", "index.js"));
 // The CLI's progress bar (redrawn on a terminal, a line per 10% in logs).
 const { progressBar } = require(path.join(REPO, "dist", "cli", "progress.js"));
-
-function sha256(file) {
-  return crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
-}
 
 async function main(argv) {
   const positionals = [];
@@ -31,40 +25,21 @@ async function main(argv) {
   if (positionals.length !== 2) throw new Error("usage: ensure-bank.js <bundle-dir> <out-dir> [--corpus <file>]");
   const [bundleDir, outDir] = positionals;
   corpus ??= path.join(bundleDir, "corpus.txt");
-  const manifestPath = path.join(outDir, "bank.json");
 
   const bundle = await openBundle(bundleDir);
   try {
-    if (fs.existsSync(manifestPath)) {
-      const m = readBankManifest(outDir);
-      const stale = m.model.fingerprint !== bundle.fingerprint ? "another model" : m.corpus.sha256 !== sha256(corpus) ? "another corpus" : null;
-      if (!stale) {
-        console.log(`bank: ${outDir} is ready (${m.rows} rows, layers ${m.layers.join(",")})`);
-        return;
-      }
-      console.error(`bank: ${outDir} was built from ${stale}; rebuilding it`);
-      fs.rmSync(outDir, { recursive: true, force: true });
-    }
     const started = Date.now();
     const bar = progressBar(`bank build (${bundle.manifest.name})`);
     let resumed = false;
-    const build = () => buildBank(bundle, corpus, outDir, {
+    const { bank, action, reason } = await ensureBank(bundle, corpus, outDir, {
       onProgress: (p) => {
         resumed = p.resumed;
         if (p.phase === "encode") bar(p.done, p.total, `batches, ${p.rows} rows${p.resumed ? " (resumed)" : ""}`);
       },
     });
-    let m;
-    try {
-      m = await build();
-    } catch (err) {
-      // An interrupted build with other settings (a changed corpus, say) cannot resume: start over.
-      if (!/interrupted build with different settings/.test(String(err && err.message))) throw err;
-      console.error(`bank: ${outDir} holds an interrupted build with other settings; starting over`);
-      fs.rmSync(outDir, { recursive: true, force: true });
-      m = await build();
-    }
-    console.log(`bank: built ${outDir}${resumed ? " (resumed)" : ""}: ${m.rows} rows, layers ${m.layers.join(",")} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const m = bank.manifest;
+    if (action === "opened") console.log(`bank: ${outDir} is ready (${m.rows} rows, layers ${m.layers.join(",")})`);
+    else console.log(`bank: ${action} ${outDir}${reason ? ` (${reason})` : ""}${resumed ? " (resumed)" : ""}: ${m.rows} rows, layers ${m.layers.join(",")} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } finally {
     await bundle.close();
   }

@@ -16,6 +16,11 @@ import { defaultContextualLayers } from "./layers";
 import { selectContexts, type ContextPolicy, type SelectedContext } from "./select";
 import { tokenSpans } from "./spans";
 
+/** The paper's context policy: reservoir sampling, at most 20 contexts per token string, seed 42. */
+export const DEFAULT_POLICY: ContextPolicy = { kind: "reservoir", maxContexts: 20, seed: 42 };
+export const DEFAULT_BANK_DTYPE: BankDtype = "f16";
+export const DEFAULT_MAX_TOKENS = 64;
+
 export interface BuildBankOptions {
   /** Hidden-state indices to store; default: the paper's rule (defaultContextualLayers). */
   layers?: number[];
@@ -59,10 +64,10 @@ export async function buildBank(bundle: Bundle, corpusFile: string, outDir: stri
   for (const l of layers) {
     if (!Number.isInteger(l) || l < 0 || l > manifest.llm.num_layers) throw new RangeError(`layer ${l} is outside 0..${manifest.llm.num_layers}`);
   }
-  const policy: ContextPolicy = options.policy ?? { kind: "reservoir", maxContexts: 20, seed: 42 };
-  const dtype = options.dtype ?? "f16";
+  const policy: ContextPolicy = options.policy ?? DEFAULT_POLICY;
+  const dtype = options.dtype ?? DEFAULT_BANK_DTYPE;
   const batchSize = options.batchSize ?? 32;
-  const maxTokens = options.maxTokens ?? 64;
+  const maxTokens = options.maxTokens ?? DEFAULT_MAX_TOKENS;
   const progress = options.onProgress ?? (() => {});
   const D = manifest.llm.hidden_size;
 

@@ -1,6 +1,9 @@
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { createHash } from "node:crypto";
 import { ArtifactError } from "../errors";
+import { writeFileAtomic } from "../io/atomic";
+import { seededRandom } from "../util/random";
 
 /** A text corpus, one sentence per line, as read for bank building. */
 export interface Corpus {
@@ -70,4 +73,26 @@ function firstBadUtf8Line(bytes: Buffer): number {
     }
   }
   return line;
+}
+
+/**
+ * Writes a seeded random `fraction` of a corpus's sentences (at least one, in their original order)
+ * to `outFile`, for the paper's corpus-size study (Table 1: 0.1 %, 1 %, 10 %, 100 %). The same
+ * corpus, fraction and seed always give the same file, so banks built from it are cached.
+ */
+export function subsampleCorpus(corpusFile: string, fraction: number, outFile: string, seed = 42): { file: string; sentences: number } {
+  if (!(fraction > 0 && fraction <= 1)) throw new RangeError(`subsampleCorpus: fraction must be in (0, 1], got ${fraction}`);
+  const { sentences } = readCorpus(corpusFile);
+  const n = Math.max(1, Math.round(fraction * sentences.length));
+  // A seeded partial Fisher-Yates shuffle picks n distinct indices; sorting keeps the file order.
+  const order = sentences.map((_, i) => i);
+  const random = seededRandom(seed);
+  for (let i = 0; i < n; i++) {
+    const j = i + Math.floor(random() * (order.length - i));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const kept = order.slice(0, n).sort((a, b) => a - b);
+  fs.mkdirSync(path.dirname(outFile), { recursive: true });
+  writeFileAtomic(outFile, kept.map((i) => sentences[i]).join("\n") + "\n");
+  return { file: outFile, sentences: n };
 }
