@@ -3,68 +3,166 @@ import type { Lens, LensName } from "../lenses/types";
 import { interpretImage } from "../lenses/interpret";
 import type { Bundle } from "../model/bundle";
 import { imageHiddenStates } from "../model/hidden";
+import { blockBox, type JudgeRequest, type JudgeVerdict, type PatchJudge } from "./judge";
 import { sampleCentrePatch } from "./sample-patches";
-import { judgePatch, type ShapesAnnotation } from "./shapes-judge";
+import { shapesJudge, type ShapesAnnotation } from "./shapes-judge";
 
 /** One cell of the paper's Fig. 3 table: how often a lens's top-k words describe the patch. */
 export interface InterpretabilityRow {
   model: string;
+  /** Which judge decided (numbers from different judges are not comparable). */
+  judge: string;
   lens: LensName;
   /** The visual token's layer (0 = LLM input). */
   layer: number;
+  /** Patches with at least one matching word. */
   interpretable: number;
-  /** Of those, patches whose best word is a concrete match (names the object under the patch). */
+  /** Of those, by the strongest match found: concrete, abstract, global (they sum to interpretable). */
   concrete: number;
+  abstract: number;
+  global: number;
   total: number;
   /** 100 × interpretable / total. */
   percent: number;
 }
 
+/** An image to evaluate: its file and, for the ground-truth judge, its annotation. */
+export interface EvalImage {
+  file: string;
+  annotation?: ShapesAnnotation;
+}
+
 export interface EvaluateOptions {
   /** Words per patch given to the judge (default 5, as the paper). */
   k?: number;
-  /** Evaluate only the first n annotated images. */
+  /** Evaluate only the first n images. */
   images?: number;
   /** Patch sampling seed; image i uses seed + i (default 42). */
   seed?: number;
   /** Visual layers (default: all). */
   layers?: number[];
+  /** Judge requests in flight at once (default 4; an LLM judge behind an API benefits). */
+  concurrency?: number;
+  /** Called after each image with the images done and in all. */
   onProgress?: (done: number, total: number) => void;
 }
 
 /**
- * Interpretability of visual tokens by lens and layer on an annotated shapes-world set, judged by
- * the ground-truth judge: one sampled patch per image (sampleCentrePatch), each lens's top-k words
- * at every layer, a patch counted interpretable when any word is a concrete or global match.
+ * Interpretability of visual tokens by lens and layer, as the paper's Fig. 3: for every image, one
+ * sampled patch (sampleCentrePatch: the centre of a seeded 3x3 block inside the unpadded image),
+ * each lens's top-k words at every layer, a verdict from the judge. One row per (lens, layer).
  */
-export async function evaluateShapes(
+export async function evaluateInterpretability(
+  bundle: Bundle,
+  lenses: readonly Lens[],
+  images: readonly EvalImage[],
+  judge: PatchJudge,
+  options: EvaluateOptions = {},
+): Promise<InterpretabilityRow[]> {
+  const k = options.k ?? 5;
+  const seed = options.seed ?? 42;
+  const concurrency = Math.max(1, options.concurrency ?? 4);
+  const chosen = images.slice(0, options.images ?? images.length);
+  if (chosen.length === 0) throw new RangeError("evaluateInterpretability: no images to evaluate");
+  if (lenses.length === 0) throw new RangeError("evaluateInterpretability: no lenses to evaluate");
+  const tally = new Map<string, { lens: LensName; layer: number; hits: number; concrete: number; abstract: number; global: number; total: number }>();
+  for (const [i, image] of chosen.entries()) {
+    const states = await imageHiddenStates(bundle, image.file);
+    const patch = sampleCentrePatch(states.patches, states.grid, seed + i);
+    const block = blockBox(states.patches, states.grid, patch);
+    const records = await interpretImage(states, lenses, { patches: [patch], k, ...(options.layers ? { layers: options.layers } : {}) });
+    const requests: JudgeRequest[] = records.map((r) => ({
+      image: image.file,
+      patch: states.patches[patch],
+      block,
+      words: r.neighbours.map((n) => n.word),
+      ...(image.annotation ? { annotation: image.annotation } : {}),
+    }));
+    const verdicts = await mapLimited(requests, concurrency, (req) => judge.judge(req));
+    records.forEach((r, j) => {
+      const key = `${r.lens}/${r.layer}`;
+      const cell = tally.get(key) ?? tally.set(key, { lens: r.lens, layer: r.layer, hits: 0, concrete: 0, abstract: 0, global: 0, total: 0 }).get(key)!;
+      const v: JudgeVerdict = verdicts[j];
+      cell.total++;
+      if (v.best !== "none") {
+        cell.hits++;
+        cell[v.best]++;
+      }
+    });
+    options.onProgress?.(i + 1, chosen.length);
+  }
+  const order = new Map(lenses.map((l, i) => [l.name, i]));
+  return [...tally.values()]
+    .sort((a, b) => order.get(a.lens)! - order.get(b.lens)! || a.layer - b.layer)
+    .map((c) => ({
+      model: bundle.manifest.name,
+      judge: judge.name,
+      lens: c.lens,
+      layer: c.layer,
+      interpretable: c.hits,
+      concrete: c.concrete,
+      abstract: c.abstract,
+      global: c.global,
+      total: c.total,
+      percent: (100 * c.hits) / c.total,
+    }));
+}
+
+/**
+ * evaluateInterpretability on an annotated shapes-world set with the ground-truth judge.
+ * `imageDir` holds the annotated files.
+ */
+export function evaluateShapes(
   bundle: Bundle,
   lenses: readonly Lens[],
   annotations: readonly ShapesAnnotation[],
   imageDir: string,
   options: EvaluateOptions = {},
 ): Promise<InterpretabilityRow[]> {
-  const k = options.k ?? 5;
-  const seed = options.seed ?? 42;
-  const chosen = annotations.slice(0, options.images ?? annotations.length);
-  if (chosen.length === 0) throw new RangeError("evaluateShapes: no annotated images to evaluate");
-  const tally = new Map<string, { lens: LensName; layer: number; hits: number; concrete: number; total: number }>();
-  for (const [i, ann] of chosen.entries()) {
-    const states = await imageHiddenStates(bundle, path.join(imageDir, ann.file));
-    const patch = sampleCentrePatch(states.patches, states.grid, seed + i);
-    const records = await interpretImage(states, lenses, { patches: [patch], k, ...(options.layers ? { layers: options.layers } : {}) });
-    for (const r of records) {
-      const key = `${r.lens}/${r.layer}`;
-      const cell = tally.get(key) ?? tally.set(key, { lens: r.lens, layer: r.layer, hits: 0, concrete: 0, total: 0 }).get(key)!;
-      const judged = judgePatch(r.neighbours.map((n) => n.word), ann, r.patch.row, r.patch.col);
-      cell.total++;
-      if (judged.interpretable) cell.hits++;
-      if (judged.best === "concrete") cell.concrete++;
+  const images = annotations.map((a) => ({ file: path.join(imageDir, a.file), annotation: a }));
+  return evaluateInterpretability(bundle, lenses, images, shapesJudge(), options);
+}
+
+/**
+ * The chance control of evaluateShapes: the same images and sampled patches, each judged against
+ * another image's annotation (mismatchedAnnotations). Its rows carry the judge name
+ * "shapes-ground-truth/control" so they are never mistaken for the real evaluation.
+ */
+export function evaluateShapesControl(
+  bundle: Bundle,
+  lenses: readonly Lens[],
+  annotations: readonly ShapesAnnotation[],
+  imageDir: string,
+  options: EvaluateOptions = {},
+): Promise<InterpretabilityRow[]> {
+  const mismatched = mismatchedAnnotations(annotations);
+  const images = annotations.map((a, i) => ({ file: path.join(imageDir, a.file), annotation: mismatched[i] }));
+  const truth = shapesJudge();
+  return evaluateInterpretability(bundle, lenses, images, { ...truth, name: `${truth.name}/control` }, options);
+}
+
+/**
+ * The chance control for the ground-truth judge: every image keeps its file but is judged against
+ * the annotation of the image `offset` places later. Words that truly describe a patch should match
+ * its own image far more often than another's; what still "matches" here is what the world's small
+ * vocabulary gives away by chance.
+ */
+export function mismatchedAnnotations(annotations: readonly ShapesAnnotation[], offset = 7): ShapesAnnotation[] {
+  if (annotations.length < 2) throw new RangeError("mismatchedAnnotations: needs at least two annotated images");
+  const shift = ((offset % annotations.length) + annotations.length) % annotations.length || 1;
+  return annotations.map((a, i) => ({ ...annotations[(i + shift) % annotations.length], file: a.file }));
+}
+
+/** Maps with at most `limit` calls in flight, keeping the input order. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
     }
-    options.onProgress?.(i + 1, chosen.length);
-  }
-  const order = new Map(lenses.map((l, i) => [l.name, i]));
-  return [...tally.values()]
-    .sort((a, b) => order.get(a.lens)! - order.get(b.lens)! || a.layer - b.layer)
-    .map((c) => ({ model: bundle.manifest.name, lens: c.lens, layer: c.layer, interpretable: c.hits, concrete: c.concrete, total: c.total, percent: (100 * c.hits) / c.total }));
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }

@@ -12,6 +12,8 @@
  * paper counts concrete, abstract and global matches alike (abstract matches do not exist here).
  */
 
+import { verdictFrom, type JudgeRequest, type JudgeVerdict, type PatchJudge } from "./judge";
+
 export interface ShapesObject {
   colour: string;
   shape: string;
@@ -66,4 +68,23 @@ export function judgePatch(words: readonly string[], annotation: ShapesAnnotatio
   const verdicts = words.map((w) => judgeWord(w, annotation, row, col));
   const best = verdicts.includes("concrete") ? "concrete" : verdicts.includes("global") ? "global" : "none";
   return { verdicts, best, interpretable: best !== "none" };
+}
+
+/**
+ * The ground-truth judge as a PatchJudge: each request must carry its image's annotation. (This
+ * world has no abstract matches, so `abstract` is always empty.)
+ */
+export function shapesJudge(): PatchJudge {
+  return {
+    name: "shapes-ground-truth",
+    async judge(request: JudgeRequest): Promise<JudgeVerdict> {
+      if (!request.annotation) throw new RangeError(`the shapes ground-truth judge needs an annotation for ${request.image}`);
+      const { row, col } = request.patch;
+      const verdicts = request.words.map((w) => judgeWord(w, request.annotation!, row, col));
+      return verdictFrom({
+        concrete: request.words.filter((_, i) => verdicts[i] === "concrete"),
+        global: request.words.filter((_, i) => verdicts[i] === "global"),
+      });
+    },
+  };
 }
