@@ -15,3 +15,11 @@ export function parse<T extends Options>(argv: string[], options: T): ReturnType
     throw new UsageError((error as Error).message);
   }
 }
+
+/** A `--name N` option that must be a positive integer; `fallback` when it is absent. */
+export function positiveInt(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, got ${JSON.stringify(text)}`);
+  return n;
+}

@@ -3,18 +3,11 @@ import { isBankDtype } from "../bank/format";
 import { parseLayerList } from "../bank/layers";
 import { CONTEXT_POLICIES, type ContextPolicy } from "../bank/select";
 import { openBundle } from "../model/bundle";
-import { parse, UsageError } from "./args";
+import { parse, positiveInt, UsageError } from "./args";
 import { progressBar } from "./progress";
 
 export const BANK_USAGE =
   "vislens bank build <bundle> --corpus <txt> --out <dir> [--layers 1,2,4|all] [--max-contexts N] [--policy reservoir|first] [--seed N] [--dtype f16|i8] [--batch-size N] [--max-tokens N] [--hnsw] [--json]";
-
-function positiveInt(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, got ${JSON.stringify(text)}`);
-  return n;
-}
 
 /** `vislens bank build`: a contextual bank from a corpus, resumable after a kill. */
 export async function bankCommand(argv: string[], out: (text: string) => void): Promise<void> {

@@ -1,9 +1,11 @@
 import { ArtifactError, ImageError } from "../errors";
+import { LlmJudgeError } from "../eval/llm-judge";
 import { UsageError } from "./args";
 import { HIDDEN_USAGE, hiddenCommand } from "./hidden";
 import { INFO_USAGE, infoCommand } from "./info";
 import { BANK_USAGE, bankCommand } from "./bank";
 import { INTERPRET_USAGE, interpretCommand } from "./interpret";
+import { EVAL_USAGE, evalCommand } from "./eval";
 
 type Command = (argv: string[], out: (text: string) => void) => Promise<void>;
 
@@ -12,6 +14,7 @@ const COMMANDS: Record<string, { run: Command; usage: string; summary: string }>
   hidden: { run: hiddenCommand, usage: HIDDEN_USAGE, summary: "hidden states of an image's visual tokens at every layer" },
   bank: { run: bankCommand, usage: BANK_USAGE, summary: "build a contextual bank (LatentLens) from a text corpus" },
   interpret: { run: interpretCommand, usage: INTERPRET_USAGE, summary: "what each patch means at each layer, by lens" },
+  eval: { run: evalCommand, usage: EVAL_USAGE, summary: "% of interpretable visual tokens by model, lens and layer (ground-truth judge)" },
 };
 
 function usage(): string {
@@ -41,7 +44,7 @@ export async function main(argv: string[], out = (t: string) => process.stdout.w
       err(`vislens ${name}: ${error.message}\nusage: ${command.usage}`);
       return 2;
     }
-    if (error instanceof ArtifactError || error instanceof ImageError || error instanceof RangeError) {
+    if (error instanceof ArtifactError || error instanceof ImageError || error instanceof LlmJudgeError || error instanceof RangeError) {
       err(`vislens ${name}: ${error.message}`);
       return 1;
     }
