@@ -34,11 +34,12 @@ export { writeFileAtomic } from "./io/atomic";
 export { openSafetensors } from "./io/safetensors";
 
 // Contextual banks (LatentLens) and search.
-export { buildBank, type BuildBankOptions, type BuildProgress } from "./bank/build";
+export { buildBank, DEFAULT_POLICY, type BuildBankOptions, type BuildProgress } from "./bank/build";
 export { openBank, type Bank, type BankMatrix, type OpenBankOptions } from "./bank/open";
 export { readBankManifest, BANK_FORMAT_VERSION, type BankManifest, type BankDtype } from "./bank/format";
 export { defaultContextualLayers, parseLayerList } from "./bank/layers";
-export { readCorpus, type Corpus } from "./bank/corpus";
+export { readCorpus, subsampleCorpus, type Corpus } from "./bank/corpus";
+export { ensureBank, type EnsureBankResult } from "./bank/ensure";
 export { selectContexts, type ContextPolicy, type SelectedContext } from "./bank/select";
 export { searchTopK, searchTopKSync, mergeTopK, type RowMatrix, type TopKResult, type MergedTopK } from "./bank/search";
 
@@ -66,13 +67,50 @@ export { createLenses } from "./lenses/create";
 export {
   judgeWord,
   judgePatch,
+  shapesJudge,
+  blockBox,
+  verdictFrom,
   sampleCentrePatch,
+  evaluateInterpretability,
   evaluateShapes,
+  evaluateShapesControl,
+  mismatchedAnnotations,
+  readShapesEvalSet,
+  llmJudge,
+  parseJudgeAnswer,
+  LlmJudgeError,
+  LLM_JUDGE_PROMPT_VERSION,
+  renderJudgeImages,
+  layerDrift,
+  visualTokenDrift,
+  textTokenDrift,
+  interpretabilityTable,
+  interpretabilitySummary,
+  summariseInterpretability,
+  layerTable,
+  tableToCSV,
+  writeCSV,
   VERDICTS,
+  MATCH_KINDS,
   type InterpretabilityRow,
   type EvaluateOptions,
+  type EvalImage,
+  type ShapesEvalSet,
+  type LlmJudgeOptions,
+  type JudgeLists,
+  type JudgeImages,
+  type JudgeImageOptions,
+  type LayerDriftRow,
+  type InterpretabilitySummaryRow,
   type Verdict,
+  type MatchKind,
+  type JudgeRequest,
+  type JudgeVerdict,
+  type PatchJudge,
   type PatchJudgement,
   type ShapesAnnotation,
   type ShapesObject,
 } from "./eval";
+
+// The shipped fixture grid, as the reproduction notebooks use it.
+export { fixtureGrid, cacheDir, VISLENS_ROOT, type FixtureGrid, type GridModel } from "./repro/fixture-grid";

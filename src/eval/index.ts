@@ -1,3 +1,25 @@
-export { judgeWord, judgePatch, VERDICTS, type Verdict, type PatchJudgement, type ShapesAnnotation, type ShapesObject } from "./shapes-judge";
+export { judgeWord, judgePatch, shapesJudge, VERDICTS, type Verdict, type PatchJudgement, type ShapesAnnotation, type ShapesObject } from "./shapes-judge";
+export { blockBox, verdictFrom, MATCH_KINDS, type MatchKind, type JudgeRequest, type JudgeVerdict, type PatchJudge } from "./judge";
 export { sampleCentrePatch } from "./sample-patches";
-export { evaluateShapes, type InterpretabilityRow, type EvaluateOptions } from "./evaluate";
+export {
+  evaluateInterpretability,
+  evaluateShapes,
+  evaluateShapesControl,
+  mismatchedAnnotations,
+  type InterpretabilityRow,
+  type EvaluateOptions,
+  type EvalImage,
+} from "./evaluate";
+export { readShapesEvalSet, type ShapesEvalSet } from "./annotations";
+export {
+  interpretabilityTable,
+  interpretabilitySummary,
+  summariseInterpretability,
+  layerTable,
+  tableToCSV,
+  writeCSV,
+  type InterpretabilitySummaryRow,
+} from "./tables";
+export { layerDrift, visualTokenDrift, textTokenDrift, type LayerDriftRow } from "./drift";
+export { llmJudge, parseJudgeAnswer, LlmJudgeError, LLM_JUDGE_PROMPT_VERSION, type LlmJudgeOptions, type JudgeLists } from "./llm-judge";
+export { renderJudgeImages, type JudgeImages, type JudgeImageOptions } from "./judge-images";
