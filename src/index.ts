@@ -112,5 +112,8 @@ export {
   type ShapesObject,
 } from "./eval";
 
+// The danfojs DataFrame type the evaluation tables return, so a notebook can name it from vislens.
+export type { DataFrame } from "danfojs-node";
+
 // The shipped fixture grid, as the reproduction notebooks use it.
 export { fixtureGrid, cacheDir, VISLENS_ROOT, type FixtureGrid, type GridModel } from "./repro/fixture-grid";

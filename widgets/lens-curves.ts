@@ -20,6 +20,8 @@ export interface LensCurvesOptions {
   percent?: boolean;
   /** Fixed y range (default: from the data; [0, 1] for percentages). */
   yDomain?: [number, number];
+  /** X axis title (default "layer"; the x field is still called layer, e.g. log10 corpus fraction). */
+  xTitle?: string;
   title?: string;
   width?: number;
   height?: number;
@@ -59,7 +61,7 @@ export function lensCurves(rows: readonly LensCurveRow[], options: LensCurvesOpt
     x: {
       field: "layer",
       type: "quantitative",
-      title: "layer",
+      title: options.xTitle ?? "layer",
       scale: { domain: [layers[0], layers[layers.length - 1]], nice: false },
       axis: integerLayers ? { tickMinStep: 1, format: "d" } : {},
     },

@@ -41,7 +41,7 @@ export interface FixtureGrid {
   images: number;
   /** True when every held-out image is used. */
   full: boolean;
-  /** Where results (CSV, figures) go: <cache>/results/. */
+  /** Where results (CSV, figures) go: <cache>/results/ (created by fixtureGrid). */
   resultsDir: string;
   /** A model's bank directory in the cache; `variant` names a non-default bank (e.g. "corpus-1pct"). */
   bankDir(model: string, variant?: string): string;
@@ -61,13 +61,15 @@ export function fixtureGrid(modelsDir = path.join(VISLENS_ROOT, "models")): Fixt
   const cache = cacheDir();
   const bankDir = (model: string, variant?: string) => path.join(cache, "banks", variant ? path.join(variant, model) : model);
   const corpus = path.join(modelsDir, SHARED, "corpus.txt");
+  const resultsDir = path.join(cache, "results");
+  fs.mkdirSync(resultsDir, { recursive: true });
   return {
     models,
     corpus,
     evalSet,
     images,
     full: images === evalSet.annotations.length,
-    resultsDir: path.join(cache, "results"),
+    resultsDir,
     bankDir,
     async open(model, bankCorpus = corpus, variant) {
       const entry = models.find((m) => m.name === model);

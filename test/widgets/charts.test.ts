@@ -75,6 +75,13 @@ describe("lensCurves", () => {
     const w = lensCurves(rows.filter((r) => r.model === "other").map((r) => ({ ...r, value: r.value * 7 })), { metric: "mean rank" });
     const svg = await assertWidget(w);
     assert.ok(!svgTexts(svg).includes("model"));
+    assert.ok(svgTexts(svg).includes("layer"));
+  });
+
+  it("xTitle renames the x axis", async () => {
+    const w = lensCurves(rows.filter((r) => r.model === "other"), { metric: "% interpretable", xTitle: "log10 corpus fraction" });
+    const texts = svgTexts(await assertWidget(w));
+    assert.ok(texts.includes("log10 corpus fraction") && !texts.includes("layer"));
   });
 
   it("refuses malformed rows", () => {
