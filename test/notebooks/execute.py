@@ -50,6 +50,11 @@ def main(argv):
         timeout=timeout,
         startup_timeout=120,
         record_timing=True,
+        # After a cell's reply nbclient waits this long for its outputs on IOPub, by default 4 s
+        # and then carries on silently without them. A busy machine (the CI runner, or tests
+        # beside a long evaluation) can delay them that long, so wait longer and fail loudly.
+        iopub_timeout=60,
+        raise_on_iopub_timeout=True,
         resources={"metadata": {"path": os.path.dirname(os.path.abspath(src))}},
     )
     started = time.time()
