@@ -33,7 +33,7 @@ interface Run { status: number | null; stdout: string; stderr: string; wallSecon
 function execute(src: string, dst: string, env: NodeJS.ProcessEnv): Promise<Run> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [EXECUTE, src, dst, "--timeout", "300"], { env, cwd: path.dirname(src), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(PYTHON, [EXECUTE, src, dst, "--timeout", FULL ? "1200" : "300"], { env, cwd: path.dirname(src), stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
