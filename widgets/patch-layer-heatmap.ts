@@ -3,7 +3,7 @@ import { round, toCSV, type Cell } from "./data/csv";
 import { indexRecords } from "./data/records";
 import { StringTable } from "./data/strings";
 import { b36 } from "./explorer/tables";
-import { resolveScore, type PatchScore } from "./score";
+import { resolveScore, ScoreRange, type PatchScore } from "./score";
 import { baseConfig, LENS_TITLES, VEGALITE_SCHEMA, type VegaLiteSpec } from "./spec";
 import { createWidget, type Widget } from "./widget";
 
@@ -40,33 +40,22 @@ export function patchLayerHeatmap(records: readonly PatchInterpretation[], optio
   // One row per (layer, patch); each lens's top words as base-36 keys into the words table.
   const words = new StringTable();
   const rows: Cell[][] = [];
-  let lo = Infinity;
-  let hi = -Infinity;
+  const range = new ScoreRange();
   let gridRows = 0;
   let gridCols = 0;
   for (const layer of index.layers) {
     for (const patch of index.patches) {
       const at = index.at(layer, patch);
       if (Object.keys(at).length === 0) continue;
-      const v = score.of(at);
-      const ok = typeof v === "number" && Number.isFinite(v);
-      if (ok) {
-        lo = Math.min(lo, v);
-        hi = Math.max(hi, v);
-      }
+      const v = range.add(score.of(at));
       const { row, col } = index.cell.get(patch)!;
       gridRows = Math.max(gridRows, row + 1);
       gridCols = Math.max(gridCols, col + 1);
       const tops = index.lenses.map((lens) => (at[lens] ?? []).slice(0, tooltipK).map((n) => b36(words.intern(n.word))).join(":"));
-      rows.push([layer, patch, row, col, ok ? round(v, 4) : "", ...tops]);
+      rows.push([layer, patch, row, col, v !== undefined ? round(v, 4) : "", ...tops]);
     }
   }
-  if (lo > hi) {
-    lo = 0;
-    hi = 1;
-  } else if (lo === hi) {
-    hi = lo + 1e-6;
-  }
+  const [lo, hi] = range.domain();
   const lensFields = index.lenses.map((l) => `t_${l}`);
   const transform: Record<string, unknown>[] = [];
   for (const lens of index.lenses) {

@@ -49,3 +49,25 @@ export function resolveScore(score: PatchScore | LensName | undefined, lenses: r
   }
   return score;
 }
+
+/**
+ * The colour domain of some patch scores: min..max of the finite ones, [0, 1] when there are
+ * none, and widened a hair when all are equal (a colour scale needs a non-empty domain).
+ */
+export class ScoreRange {
+  private lo = Infinity;
+  private hi = -Infinity;
+
+  /** The value when it is a finite score (and takes it into the range), else undefined. */
+  add(value: number | undefined): number | undefined {
+    if (typeof value !== "number" || !Number.isFinite(value)) return undefined;
+    this.lo = Math.min(this.lo, value);
+    this.hi = Math.max(this.hi, value);
+    return value;
+  }
+
+  domain(): [number, number] {
+    if (this.lo > this.hi) return [0, 1];
+    return this.lo === this.hi ? [this.lo, this.lo + 1e-6] : [this.lo, this.hi];
+  }
+}

@@ -2,7 +2,7 @@ import type { LensName, Neighbour, PatchGeometry } from "vislens";
 import { round, toCSV, type Cell } from "../data/csv";
 import type { RecordIndex } from "../data/records";
 import { StringTable } from "../data/strings";
-import type { PatchScore } from "../score";
+import { ScoreRange, type PatchScore } from "../score";
 
 /**
  * The patch explorer's data, laid out for size (docs/widgets.md, "Data layout"). Every table is a
@@ -176,33 +176,22 @@ export function buildTables(index: RecordIndex, score: PatchScore, options: Tabl
     }),
   );
 
-  let lo = Infinity;
-  let hi = -Infinity;
+  const range = new ScoreRange();
   const scoreRows: Cell[][] = [];
   for (const layer of index.layers) {
     for (const patch of drawn) {
       const all = index.at(layer, patch);
       if (Object.keys(all).length === 0) continue;
-      const v = score.of(all);
-      const ok = typeof v === "number" && Number.isFinite(v);
-      if (ok) {
-        lo = Math.min(lo, v);
-        hi = Math.max(hi, v);
-      }
+      const v = range.add(score.of(all));
       const top = index.lenses.map((lens) => {
         const n = all[lens]?.[0];
         return n ? b36(words.intern(n.word)) : "";
       });
-      scoreRows.push([layer, patch, ok ? round(v, 3) : "", ...top]);
+      scoreRows.push([layer, patch, v !== undefined ? round(v, 3) : "", ...top]);
     }
   }
   const scores = toCSV(["l", "patch", "v", ...index.lenses.map((l) => `t_${l}`)], scoreRows);
-  if (lo > hi) {
-    lo = 0;
-    hi = 1;
-  } else if (lo === hi) {
-    hi = lo + 1e-6;
-  }
+  const [lo, hi] = range.domain();
 
   const datasets: Record<string, string> = {};
   const entries = new StringTable();
