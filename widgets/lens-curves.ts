@@ -74,7 +74,9 @@ export function lensCurves(rows: readonly LensCurveRow[], options: LensCurvesOpt
       { field: "value", type: "quantitative", title: metric, format: percent ? ".1%" : ".3f" },
     ],
   };
-  if (models.length > 1) encoding.strokeDash = { field: "model", type: "nominal", title: "model", legend: { symbolType: "stroke", symbolStrokeWidth: 2, symbolSize: 300 } };
+  // Dash = model, on the line layer only: when the (filled, strokeless) points carry it too, the
+  // legend draws its symbols like theirs, and the dash samples come out invisible.
+  const dash = models.length > 1 ? { strokeDash: { field: "model", type: "nominal", title: "model", legend: { symbolType: "stroke", symbolStrokeColor: "#555", symbolStrokeWidth: 2, symbolSize: 300 } } } : {};
   const spec: VegaLiteSpec = {
     $schema: VEGALITE_SCHEMA,
     description: `vislens lens curves: ${metric} by layer for ${lenses.join(", ")} on ${models.join(", ")}`,
@@ -85,7 +87,7 @@ export function lensCurves(rows: readonly LensCurveRow[], options: LensCurvesOpt
     data: { values },
     encoding,
     layer: [
-      { mark: { type: "line", strokeWidth: 2 }, encoding: { detail: { field: "model", type: "nominal" } } },
+      { mark: { type: "line", strokeWidth: 2 }, encoding: { detail: { field: "model", type: "nominal" }, ...dash } },
       { mark: { type: "point", filled: true, size: 40 } },
     ],
   };

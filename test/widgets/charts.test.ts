@@ -69,6 +69,10 @@ describe("lensCurves", () => {
     const texts = svgTexts(svg);
     for (const t of ["LatentLens", "EmbeddingLens", "LogitLens", "shapes-llava", "other", "% interpretable", "100%"]) assert.ok(texts.includes(t), t);
     assert.match(w.summary, /shapes-llava \/ LatentLens: 0:30\.0% .* \(peak 90\.0% at layer 6\)/);
+    // The model legend shows a visible line sample per model, each with its own dash.
+    const dashSamples = [...svg.matchAll(/role-legend-symbol[^>]*><path [^>]*stroke="#555"[^>]*stroke-dasharray="([^"]+)"/g)].map((m) => m[1]);
+    assert.equal(dashSamples.length, 2, "one stroked legend sample per model");
+    assert.notEqual(dashSamples[0], dashSamples[1]);
   });
 
   it("one model: no dash legend; plain numbers", async () => {
