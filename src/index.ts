@@ -74,6 +74,8 @@ export {
   evaluateInterpretability,
   evaluateShapes,
   evaluateShapesControl,
+  shapesImages,
+  shapesControlJudge,
   mismatchedAnnotations,
   readShapesEvalSet,
   llmJudge,

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { ensureBank } from "../bank/ensure";
 import { parseLayerList } from "../bank/layers";
 import { readShapesEvalSet } from "../eval/annotations";
-import { evaluateInterpretability, mismatchedAnnotations, type EvalImage, type InterpretabilityRow } from "../eval/evaluate";
+import { evaluateInterpretability, mismatchedAnnotations, shapesControlJudge, shapesImages, type EvalImage, type InterpretabilityRow } from "../eval/evaluate";
 import type { PatchJudge } from "../eval/judge";
 import { shapesJudge } from "../eval/shapes-judge";
 import { llmJudge } from "../eval/llm-judge";
@@ -88,12 +88,11 @@ export async function evalCommand(argv: string[], out: (text: string) => void): 
   const evalSet = readShapesEvalSet(values["eval-set"] ?? path.join(positionals[0], "eval"));
   const count = Math.min(positiveInt("images", values.images, evalSet.annotations.length), evalSet.annotations.length);
   const annotations = evalSet.annotations.slice(0, count);
-  const images = (anns: typeof annotations): EvalImage[] => annotations.map((a, i) => ({ file: path.join(evalSet.dir, a.file), annotation: anns[i] }));
   const judge = chooseJudge(values);
-  const runs: { judge: PatchJudge; images: EvalImage[] }[] = [{ judge, images: images(annotations) }];
+  const runs: { judge: PatchJudge; images: EvalImage[] }[] = [{ judge, images: shapesImages(annotations, evalSet.dir) }];
   if (values.control) {
     if (judge.name !== shapesJudge().name) throw new UsageError("--control judges against another image's annotations: it needs --judge ground-truth");
-    runs.push({ judge: { ...judge, name: `${judge.name}/control` }, images: images(mismatchedAnnotations(annotations)) });
+    runs.push({ judge: shapesControlJudge(), images: shapesImages(annotations, evalSet.dir, mismatchedAnnotations(annotations)) });
   }
   const corpora = positionals.map((dir) => (lensNames.includes("latent") ? corpusFor(dir, values.corpus) : undefined));
 

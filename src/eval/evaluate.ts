@@ -108,6 +108,20 @@ export async function evaluateInterpretability(
     }));
 }
 
+/** An annotated set's images, each judged against `judgedAgainst[i]` (default: its own annotation). */
+export function shapesImages(annotations: readonly ShapesAnnotation[], imageDir: string, judgedAgainst: readonly ShapesAnnotation[] = annotations): EvalImage[] {
+  return annotations.map((a, i) => ({ file: path.join(imageDir, a.file), annotation: judgedAgainst[i] }));
+}
+
+/**
+ * The ground-truth judge of the chance control, named "shapes-ground-truth/control" so its rows
+ * are never mistaken for the real evaluation.
+ */
+export function shapesControlJudge(): PatchJudge {
+  const truth = shapesJudge();
+  return { ...truth, name: `${truth.name}/control` };
+}
+
 /**
  * evaluateInterpretability on an annotated shapes-world set with the ground-truth judge.
  * `imageDir` holds the annotated files.
@@ -119,14 +133,12 @@ export function evaluateShapes(
   imageDir: string,
   options: EvaluateOptions = {},
 ): Promise<InterpretabilityRow[]> {
-  const images = annotations.map((a) => ({ file: path.join(imageDir, a.file), annotation: a }));
-  return evaluateInterpretability(bundle, lenses, images, shapesJudge(), options);
+  return evaluateInterpretability(bundle, lenses, shapesImages(annotations, imageDir), shapesJudge(), options);
 }
 
 /**
  * The chance control of evaluateShapes: the same images and sampled patches, each judged against
- * another image's annotation (mismatchedAnnotations). Its rows carry the judge name
- * "shapes-ground-truth/control" so they are never mistaken for the real evaluation.
+ * another image's annotation (mismatchedAnnotations), by shapesControlJudge.
  */
 export function evaluateShapesControl(
   bundle: Bundle,
@@ -135,10 +147,8 @@ export function evaluateShapesControl(
   imageDir: string,
   options: EvaluateOptions = {},
 ): Promise<InterpretabilityRow[]> {
-  const mismatched = mismatchedAnnotations(annotations);
-  const images = annotations.map((a, i) => ({ file: path.join(imageDir, a.file), annotation: mismatched[i] }));
-  const truth = shapesJudge();
-  return evaluateInterpretability(bundle, lenses, images, { ...truth, name: `${truth.name}/control` }, options);
+  const images = shapesImages(annotations, imageDir, mismatchedAnnotations(annotations));
+  return evaluateInterpretability(bundle, lenses, images, shapesControlJudge(), options);
 }
 
 /**

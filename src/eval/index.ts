@@ -5,6 +5,8 @@ export {
   evaluateInterpretability,
   evaluateShapes,
   evaluateShapesControl,
+  shapesImages,
+  shapesControlJudge,
   mismatchedAnnotations,
   type InterpretabilityRow,
   type EvaluateOptions,

@@ -42,12 +42,7 @@ export interface InterpretabilitySummaryRow {
 /** Model × lens averages over layers, rounded to 0.1 %; in the order the rows came. */
 export function summariseInterpretability(rows: readonly InterpretabilityRow[]): InterpretabilitySummaryRow[] {
   requireRows(rows, "summariseInterpretability");
-  const groups = new Map<string, InterpretabilityRow[]>();
-  for (const r of rows) {
-    const key = JSON.stringify([r.model, r.judge, r.lens]);
-    (groups.get(key) ?? groups.set(key, []).get(key)!).push(r);
-  }
-  return [...groups.values()].map((g) => ({
+  return groupRows(rows, (r) => [r.model, r.judge, r.lens]).map((g) => ({
     model: g[0].model,
     judge: g[0].judge,
     lens: g[0].lens,
@@ -68,18 +63,16 @@ export function interpretabilitySummary(rows: readonly InterpretabilityRow[]): D
 /**
  * The paper's Fig. 3 as a table: one row per (model, lens), one column per layer (`L0`, `L1`, ...),
  * each cell the % interpretable (or, with `value: "concrete"`, the % of concrete matches), rounded
- * to 0.1 %, and the mean over layers. Layers a model does not have are left empty.
+ * to 0.1 %, and the mean over layers. Layers a model does not have are left empty. The rows must
+ * come from one judge (a control's rows make a table of their own).
  */
 export function layerTable(rows: readonly InterpretabilityRow[], value: "percent" | "concrete" = "percent"): DataFrame {
   requireRows(rows, "layerTable");
   const layers = [...new Set(rows.map((r) => r.layer))].sort((a, b) => a - b);
   const of = (r: InterpretabilityRow) => (value === "percent" ? r.percent : (100 * r.concrete) / r.total);
-  const groups = new Map<string, InterpretabilityRow[]>();
-  for (const r of rows) {
-    const key = JSON.stringify([r.model, r.lens]);
-    (groups.get(key) ?? groups.set(key, []).get(key)!).push(r);
-  }
-  const records = [...groups.values()].map((g) => {
+  const judges = new Set(rows.map((r) => r.judge));
+  if (judges.size > 1) throw new RangeError(`layerTable: the rows come from ${judges.size} judges (${[...judges].join(", ")}); make one table per judge`);
+  const records = groupRows(rows, (r) => [r.model, r.lens]).map((g) => {
     const record: Record<string, string | number | null> = { model: g[0].model, lens: g[0].lens };
     for (const l of layers) {
       const r = g.find((x) => x.layer === l);
@@ -122,6 +115,16 @@ function recordsToColumns(records: readonly Record<string, unknown>[]): { column
   const columns: string[] = [];
   for (const r of records) for (const key of Object.keys(r)) if (!columns.includes(key)) columns.push(key);
   return { columns, values: records.map((r) => columns.map((c) => r[c])) };
+}
+
+/** Rows grouped by a key, groups in the order their first row came. */
+function groupRows(rows: readonly InterpretabilityRow[], key: (r: InterpretabilityRow) => unknown[]): InterpretabilityRow[][] {
+  const groups = new Map<string, InterpretabilityRow[]>();
+  for (const r of rows) {
+    const k = JSON.stringify(key(r));
+    (groups.get(k) ?? groups.set(k, []).get(k)!).push(r);
+  }
+  return [...groups.values()];
 }
 
 function requireRows(rows: readonly InterpretabilityRow[], where: string): void {

@@ -43,6 +43,8 @@ test("layerTable pivots layers into columns; layers a model lacks are empty", ()
     ["deep, model", "latent", 50, 60, 20, 43.3],
   ]);
   assert.deepEqual(layerTable(rows, "concrete").values[2], ["deep, model", "latent", 50, 10, 0, 20]);
+  const control = rows.map((r) => ({ ...r, judge: "shapes-ground-truth/control" }));
+  assert.throws(() => layerTable([...rows, ...control]), /the rows come from 2 judges \(shapes-ground-truth, shapes-ground-truth\/control\); make one table per judge/);
 });
 
 test("CSV quotes fields with commas and quotes, leaves missing cells empty, and is written atomically", () => {
