@@ -32,7 +32,7 @@ def test_manifest_is_valid_and_describes_the_files(models, arch):
     bundle = models.bundle(arch)
     validate_bundle(bundle)  # schema, checksums, weights header, graph names
     m = _manifest(bundle)
-    assert set(m["files"]) == {"vision.onnx", "llm.onnx", "weights.safetensors", "tokenizer.json"}
+    assert set(m["files"]) == {"vision.onnx", "llm.onnx", "attribution.onnx", "weights.safetensors", "tokenizer.json"}
     for name, entry in m["files"].items():
         assert entry == file_entry(bundle / name)
     assert (bundle / "tokenizer.json").read_bytes() == (models.hf_dir(arch) / "tokenizer.json").read_bytes()
@@ -53,7 +53,7 @@ def test_manifest_is_valid_and_describes_the_files(models, arch):
 def test_graph_signatures_match_the_manifest(models, arch):
     bundle = models.bundle(arch)
     m = _manifest(bundle)
-    for key in ("vision", "llm"):
+    for key in ("vision", "llm", "attribution"):
         session = ort.InferenceSession(str(bundle / m["onnx"][key]["file"]))
         for kind, args in (("inputs", session.get_inputs()), ("outputs", session.get_outputs())):
             assert {a.name: a.shape for a in args} == m["onnx"][key][kind]

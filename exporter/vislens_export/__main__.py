@@ -1,4 +1,5 @@
-"""python -m vislens_export <hf-model-dir> <out-bundle> [--name NAME] [--image-size HxW] [--no-check] [--force]"""
+"""python -m vislens_export <hf-model-dir> <out-bundle> [--name NAME] [--image-size HxW] [--no-check]
+[--no-attribution] [--force]"""
 
 from __future__ import annotations
 
@@ -36,6 +37,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_false",
         help="skip running HF vs ONNX on random inputs (source.check in the manifest)",
     )
+    parser.add_argument(
+        "--no-attribution",
+        dest="attribution",
+        action="store_false",
+        help="leave out attribution.onnx and the output projections (answer attribution then refuses the bundle)",
+    )
     parser.add_argument("--force", action="store_true", help="replace an existing bundle directory")
     args = parser.parse_args(argv)
 
@@ -43,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
 
     start = time.perf_counter()
     try:
-        out = export_bundle(args.hf_dir, args.out, args.name, args.image_size, args.check, args.force)
+        out = export_bundle(
+            args.hf_dir, args.out, args.name, args.image_size, args.check, args.force, args.attribution
+        )
     except ExportError as e:
         print(f"vislens_export: error: {e}", file=sys.stderr)
         return 1

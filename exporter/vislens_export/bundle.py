@@ -17,9 +17,10 @@ from . import __version__
 from .archs import ARCHS, SUPPORTED
 from .checkpoint import checkpoint_sha256, load_model, read_checkpoint
 from .errors import ExportError
+from .attribution_graph import attribution_graph, output_projection_tensors
 from .llm_graph import LLMGraph, final_norm_set_aside
 from .manifest import MANIFEST, files_table, validate_bundle, validate_schema, write_manifest
-from .onnx_export import OPSET, export_llm, export_vision
+from .onnx_export import OPSET, export_attribution, export_llm, export_vision
 from .prompt import resolve_prompt
 from .verify import check_bundle
 from .weights import lens_tensors, write_weights
@@ -35,11 +36,13 @@ def export_bundle(
     image_size: tuple[int, int] | None = None,
     check: bool = True,
     force: bool = False,
+    attribution: bool = True,
 ) -> Path:
     """Export; returns the bundle path.
 
     The bundle is built in a temporary directory beside `out` and validated before anything at `out`
-    changes, so a failed export leaves `out` as it was. `out` may be an existing directory with other
+    changes, so a failed export leaves `out` as it was. `attribution` adds attribution.onnx and the
+    output projections (docs/bundle-format.md); without it the bundle cannot attribute answers. `out` may be an existing directory with other
     files in it (the shipped fixture keeps its HF checkpoint beside its bundle); those are never
     touched. Replacing an existing bundle there needs `force`.
     """
@@ -55,7 +58,7 @@ def export_bundle(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
     try:
-        _build(ckpt, arch, tmp, name or out.name, _checkpoint_label(ckpt.path, out), image_size, check)
+        _build(ckpt, arch, tmp, name or out.name, _checkpoint_label(ckpt.path, out), image_size, check, attribution)
         install(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -102,7 +105,7 @@ def _checkpoint_label(checkpoint: Path, out: Path) -> str:
     return checkpoint.relative_to(out).as_posix() if checkpoint.is_relative_to(out) else str(checkpoint)
 
 
-def _build(ckpt, arch, bundle: Path, name: str, checkpoint: str, image_size, check: bool) -> None:
+def _build(ckpt, arch, bundle: Path, name: str, checkpoint: str, image_size, check: bool, attribution: bool) -> None:
     model = load_model(ckpt)
     tokenizer = Tokenizer.from_file(str(ckpt.tokenizer_file))
     prompt, prompt_from = resolve_prompt(ckpt, arch, tokenizer, arch.image_token_id(model))
@@ -119,6 +122,15 @@ def _build(ckpt, arch, bundle: Path, name: str, checkpoint: str, image_size, che
             LLMGraph(decoder, norm, lm_head), num_layers, hidden, vocab, rope["type"] == "mrope", bundle / "llm.onnx"
         )
     lens_fields, tensors = lens_tensors(decoder, lm_head, norm)
+    onnx_graphs = {"opset": OPSET, "vision": onnx_vision, "llm": onnx_llm}
+    if attribution:
+        attention, o_proj = output_projection_tensors(decoder)
+        with attribution_graph(decoder, lm_head) as graph:
+            onnx_graphs["attribution"] = export_attribution(
+                graph, attention, hidden, vocab, rope["type"] == "mrope", bundle / "attribution.onnx"
+            )
+        lens_fields["attention"] = attention
+        tensors.update(o_proj)
     weights = write_weights(tensors, bundle / "weights.safetensors")
     shutil.copyfile(ckpt.tokenizer_file, bundle / "tokenizer.json")
 
@@ -147,7 +159,7 @@ def _build(ckpt, arch, bundle: Path, name: str, checkpoint: str, image_size, che
         },
         "vision": {"model_type": model.config.vision_config.model_type, **spec.manifest(), "preprocess": preprocess},
         "prompt": prompt,
-        "onnx": {"opset": OPSET, "vision": onnx_vision, "llm": onnx_llm},
+        "onnx": onnx_graphs,
         "weights": weights,
         "files": files_table(bundle),
     }

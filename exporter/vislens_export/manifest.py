@@ -66,7 +66,10 @@ def validate_bundle(bundle: Path) -> None:
     if stored != manifest["weights"]:
         raise ExportError(f"weights.safetensors holds {stored}, but {MANIFEST} says {manifest['weights']}")
 
-    for key in ("vision", "llm"):
+    _check_attention(manifest)
+    for key in ("vision", "llm", "attribution"):
+        if key not in manifest["onnx"]:
+            continue
         graph = manifest["onnx"][key]
         session = ort.InferenceSession(str(bundle / graph["file"]), providers=["CPUExecutionProvider"])
         for kind, actual in (("inputs", session.get_inputs()), ("outputs", session.get_outputs())):
@@ -81,3 +84,20 @@ def validate_bundle(bundle: Path) -> None:
                     f"{graph['outputs']['visual_tokens']} (vision.grid {manifest['vision']['grid']}); "
                     "does the feature selection keep a CLS token?"
                 )
+
+
+def _check_attention(manifest: dict) -> None:
+    """onnx.attribution and llm.attention come together, with one W_O tensor per layer."""
+    attention, graph = manifest["llm"].get("attention"), manifest["onnx"].get("attribution")
+    if (attention is None) != (graph is None):
+        raise ExportError(f"{MANIFEST}: llm.attention and onnx.attribution must both be present or both absent")
+    if attention is None:
+        return
+    layers = manifest["llm"]["num_layers"]
+    for key in ("o_proj", "o_proj_bias"):
+        names = attention.get(key)
+        if names is not None and len(names) != layers:
+            raise ExportError(f"{MANIFEST}: llm.attention.{key} names {len(names)} tensors for {layers} layers")
+        for name in names or []:
+            if name not in manifest["weights"]:
+                raise ExportError(f"{MANIFEST}: llm.attention.{key} names tensor {name!r}, which weights does not list")

@@ -21,7 +21,7 @@ from . import preprocess
 from .archs import ARCHS, SUPPORTED, VisionSpec
 from .checkpoint import checkpoint_sha256, load_model, read_checkpoint
 from .errors import ExportError
-from .hf_run import hf_forward
+from .hf_run import hf_attribution, hf_forward
 from .runtime import BundleRunner
 from .verify import differences
 
@@ -56,6 +56,12 @@ def write_reference(bundle: Path, hf_dir: Path, image: Path, prompt: str, out: P
     _save_f32(out / "hidden_states.npy", ref.hidden_states[:, 0])
     _save_f32(out / "logits_last.npy", ref.logits[0, -1])
     (out / "input_ids.json").write_text(json.dumps(ids) + "\n")
+    attribution = {}
+    if runner.attribution is not None:  # what answer attribution reads, at the last position
+        att = hf_attribution(arch, model, spec, pixel_values, ids)
+        for key in ("head_writes", "attn_weights_last", "attn_output_last", "mlp_output_last"):
+            _save_f32(out / f"{key}.npy", getattr(att, key))
+            attribution[key] = list(getattr(att, key).shape)
     meta = {
         "bundle": manifest["name"],
         "architecture": manifest["architecture"],
@@ -64,12 +70,14 @@ def write_reference(bundle: Path, hf_dir: Path, image: Path, prompt: str, out: P
         "prompt": prompt,
         "num_tokens": len(ids),
         "image_token_positions": np.flatnonzero(np.asarray(ids) == runner.image_token_id).tolist(),
-        "computed_by": "HF torch model (float32, eager attention); hidden_states[N] is the final norm's input",
+        "computed_by": "HF torch model (float32, eager attention); hidden_states[N] is the final norm's input; "
+        "head_writes [N, H, S, D] = a_{T,j} W_O^h v_j at the last position T from HF's attentions and v_proj outputs",
         "shapes": {
             "pixel_values": list(pixel_values.shape),
             "visual_tokens": list(ref.visual_tokens.shape),
             "hidden_states": list(ref.hidden_states[:, 0].shape),
             "logits_last": [ref.logits.shape[-1]],
+            **attribution,
         },
         "max_abs_diff_vs_onnx": diffs,
     }

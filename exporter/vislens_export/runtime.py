@@ -47,6 +47,11 @@ class BundleRunner:
         onnx = self.manifest["onnx"]
         self.vision = ort.InferenceSession(str(self.dir / onnx["vision"]["file"]), providers=["CPUExecutionProvider"])
         self.llm = ort.InferenceSession(str(self.dir / onnx["llm"]["file"]), providers=["CPUExecutionProvider"])
+        self.attribution = (
+            ort.InferenceSession(str(self.dir / onnx["attribution"]["file"]), providers=["CPUExecutionProvider"])
+            if "attribution" in onnx
+            else None
+        )
 
     @property
     def image_token_id(self) -> int:
@@ -79,8 +84,8 @@ class BundleRunner:
             out[:, b, : len(ids)] = mrope_position_ids(ids, self.image_token_id, self.manifest["vision"]["grid"])
         return out
 
-    def run(self, rows: list[list[int]], pixel_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """hidden_states [N+1, B, S, D] and logits [B, S, V] for right-padded rows sharing one image."""
+    def embed(self, rows: list[list[int]], pixel_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """inputs_embeds [B, S, D] (visual tokens spliced in) and attention_mask [B, S] of right-padded rows."""
         seq = max(len(r) for r in rows)
         embedding = self.weights[self.manifest["llm"].get("embedding", "embed_tokens")]
         visual = self.visual_tokens(pixel_values)
@@ -91,7 +96,45 @@ class BundleRunner:
             embeds[b, : len(ids)] = embedding[ids_arr]
             embeds[b, np.flatnonzero(ids_arr == self.image_token_id)] = visual
             mask[b, : len(ids)] = 1
+        return embeds, mask
+
+    def run(self, rows: list[list[int]], pixel_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """hidden_states [N+1, B, S, D] and logits [B, S, V] for right-padded rows sharing one image."""
+        embeds, mask = self.embed(rows, pixel_values)
+        seq = embeds.shape[1]
         hidden, logits = self.llm.run(
             None, {"inputs_embeds": embeds, "attention_mask": mask, "position_ids": self.position_ids(rows, seq)}
         )
         return hidden, logits
+
+    def attribute(self, ids: list[int], pixel_values: np.ndarray, head_mask: np.ndarray | None = None) -> dict:
+        """attribution.onnx on one unpadded row: its outputs by name (docs/bundle-format.md), at the last position."""
+        if self.attribution is None:
+            raise ValueError(f"{self.dir}: the bundle has no attribution graph (exported with --no-attribution)")
+        embeds, mask = self.embed([ids], pixel_values)
+        attention = self.manifest["llm"]["attention"]
+        if head_mask is None:
+            head_mask = np.ones((1, self.manifest["llm"]["num_layers"], attention["num_heads"]), np.float32)
+        feeds = {
+            "inputs_embeds": embeds,
+            "attention_mask": mask,
+            "position_ids": self.position_ids([ids], len(ids)),
+            "head_mask": head_mask.astype(np.float32),
+        }
+        names = [o.name for o in self.attribution.get_outputs()]
+        return dict(zip(names, self.attribution.run(None, feeds)))
+
+    def head_writes(self, out: dict) -> np.ndarray:
+        """[N, H, S, D]: head h's write a_{T,j} W_O^h v_j into the residual at T, per source position j (row 0)."""
+        attention = self.manifest["llm"]["attention"]
+        heads, group, hd = attention["num_heads"], attention["num_heads"] // attention["num_kv_heads"], attention["head_dim"]
+        layers = []
+        for layer, name in enumerate(attention["o_proj"]):
+            w_o = self.weights[name]  # [D, H * hd]
+            per_head = [
+                out["attn_weights_last"][layer, 0, h][:, None]
+                * (out["values"][layer, 0, h // group] @ w_o[:, h * hd : (h + 1) * hd].T)
+                for h in range(heads)
+            ]
+            layers.append(np.stack(per_head))
+        return np.stack(layers)

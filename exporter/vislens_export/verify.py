@@ -8,7 +8,7 @@ import numpy as np
 
 from .archs import Arch, VisionSpec
 from .errors import ExportError
-from .hf_run import HFOutputs, hf_forward
+from .hf_run import HFAttribution, HFOutputs, hf_attribution, hf_forward
 from .runtime import BundleRunner
 
 CHECK_PROMPT = "What is in the image?"
@@ -28,6 +28,20 @@ def differences(runner: BundleRunner, ref: HFOutputs, rows: list[list[int]], pix
     return {k: (float(np.abs(a - b).max()), float(np.abs(b).max())) for k, (a, b) in pairs.items()}
 
 
+def attribution_differences(runner: BundleRunner, ref: HFAttribution, ids: list[int], pixel_values: np.ndarray) -> dict:
+    """{quantity: (max |ONNX - HF|, max |HF|)} for the attribution graph's outputs and the head writes."""
+    out = runner.attribute(ids, pixel_values)
+    pairs = {
+        "attn_weights_last": (out["attn_weights_last"][:, 0], ref.attn_weights_last),
+        "values": (out["values"][:, 0], ref.values),
+        "attn_output_last": (out["attn_output_last"][:, 0], ref.attn_output_last),
+        "mlp_output_last": (out["mlp_output_last"][:, 0], ref.mlp_output_last),
+        "logits_last": (out["logits_last"][0], ref.logits_last),
+        "head_writes": (runner.head_writes(out), ref.head_writes),
+    }
+    return {k: (float(np.abs(a - b).max()), float(np.abs(b).max())) for k, (a, b) in pairs.items()}
+
+
 def check_bundle(bundle: Path, arch: Arch, model, spec: VisionSpec, seed: int = 0) -> dict:
     """The manifest's source.check: what was compared and the max abs differences.
 
@@ -37,6 +51,10 @@ def check_bundle(bundle: Path, arch: Arch, model, spec: VisionSpec, seed: int = 
     runner = BundleRunner(bundle)
     rows = [runner.input_ids(CHECK_PROMPT)]
     result = differences(runner, hf_forward(arch, model, spec, pixel_values, rows), rows, pixel_values)
+    if runner.attribution is not None:
+        ref = hf_attribution(arch, model, spec, pixel_values, rows[0])
+        attribution = attribution_differences(runner, ref, rows[0], pixel_values)
+        result.update({f"attribution.{k}": v for k, v in attribution.items()})
     for key, (diff, scale) in result.items():
         if not diff <= RELATIVE_TOLERANCE * max(1.0, scale):  # also catches NaN
             raise ExportError(

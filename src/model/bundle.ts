@@ -4,7 +4,7 @@ import { ArtifactError } from "../errors";
 import { openSafetensors } from "../io/safetensors";
 import { sha256File } from "../io/sha256";
 import { readManifest, type BundleManifest } from "./manifest";
-import { openGraph, type GraphSession, type SessionOptions } from "./session";
+import { lazyGraph, openGraph, type GraphSession, type SessionOptions } from "./session";
 import { loadTokenizer, type TextTokenizer } from "./tokenizer";
 
 /** The raw matrices the lenses need, as float32. Shapes: `[vocab, dim]`, `[dim]`. */
@@ -23,6 +23,11 @@ export interface Bundle {
   weights: BundleWeights;
   vision: GraphSession;
   llm: GraphSession;
+  /**
+   * attribution.onnx (answer attribution), opened on first use; null for bundles exported without
+   * it (before it existed, or with --no-attribution).
+   */
+  attribution: GraphSession | null;
   /** SHA-256 of manifest.json: identifies the exact model (banks record it). */
   fingerprint: string;
   close(): Promise<void>;
@@ -93,6 +98,8 @@ export async function openBundle(dir: string, options: OpenBundleOptions = {}): 
   const weights = loadWeights(dir, manifest);
   const vision = await openGraph(path.join(dir, manifest.onnx.vision.file), manifest.onnx.vision, options);
   const llm = await openGraph(path.join(dir, manifest.onnx.llm.file), manifest.onnx.llm, options);
+  const spec = manifest.onnx.attribution;
+  const attribution = spec ? lazyGraph(path.join(dir, spec.file), spec, options) : null;
   return {
     dir,
     manifest,
@@ -100,10 +107,12 @@ export async function openBundle(dir: string, options: OpenBundleOptions = {}): 
     weights,
     vision,
     llm,
+    attribution,
     fingerprint: sha256File(path.join(dir, "manifest.json")),
     async close() {
       await vision.release();
       await llm.release();
+      await attribution?.release();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { ArtifactError } from "../errors";
 import type { Bundle } from "./bundle";
+import { embedTokens } from "./embed";
 import { patchGeometry, type PatchGeometry } from "./geometry";
 import { decodeImage, type RgbImage } from "./image";
 import { positionIds } from "./positions";
@@ -52,19 +53,6 @@ export async function encodeImage(bundle: Bundle, pre: Preprocessed): Promise<Te
   return { shape: [T, D], data: visual_tokens.data };
 }
 
-/** Looks up input embeddings and splices the visual tokens in at their positions. */
-function embed(bundle: Bundle, ids: readonly number[], visual?: Tensor, visualPositions: readonly number[] = []): Float32Array {
-  const D = bundle.manifest.llm.hidden_size;
-  const V = bundle.manifest.llm.vocab_size;
-  const out = new Float32Array(ids.length * D);
-  ids.forEach((id, i) => {
-    if (id < 0 || id >= V) throw new RangeError(`token id ${id} at position ${i} is outside the vocabulary (0..${V - 1})`);
-    out.set(bundle.weights.embedding.subarray(id * D, (id + 1) * D), i * D);
-  });
-  visualPositions.forEach((p, t) => out.set(visual!.data.subarray(t * D, (t + 1) * D), p * D));
-  return out;
-}
-
 /** Runs the LLM over one sequence of ids, visual tokens spliced in at `visualPositions`. */
 export async function runSequence(
   bundle: Bundle,
@@ -79,7 +67,7 @@ export async function runSequence(
   const posData = BigInt64Array.from(positions.flat(), (v) => BigInt(v));
   const posDims = bundle.manifest.llm.rope.type === "mrope" ? [3, 1, S] : [1, S];
   const { hidden_states, logits } = await bundle.llm.run({
-    inputs_embeds: { type: "float32", data: embed(bundle, ids, visual, visualPositions), dims: [1, S, D] },
+    inputs_embeds: { type: "float32", data: embedTokens(bundle, ids, visual, visualPositions), dims: [1, S, D] },
     attention_mask: { type: "int64", data: new BigInt64Array(S).fill(1n), dims: [1, S] },
     position_ids: { type: "int64", data: posData, dims: posDims },
   });
@@ -98,29 +86,56 @@ export interface ImageRunOptions {
   prompt?: string;
 }
 
+/** One image + prompt, ready for the LLM: the sequence, its visual tokens and their geometry. */
+export interface ImageInput {
+  /** Token ids of the whole sequence (visual positions hold the image placeholder id). */
+  ids: number[];
+  /** Sequence positions of the visual tokens, in visual-token (row-major grid) order. */
+  visualPositions: number[];
+  /** `[T, D]`: vision graph output. */
+  visualTokens: Tensor;
+  grid: [number, number];
+  /** Per visual token: grid cell and box in original-image pixels. */
+  patches: PatchGeometry[];
+  preprocessed: Preprocessed;
+}
+
+/** Decodes, preprocesses and encodes an image and builds the prompt around it (no LLM run yet). */
+export async function prepareImageInput(bundle: Bundle, image: string | RgbImage, prompt = ""): Promise<ImageInput> {
+  const { manifest } = bundle;
+  const rgb = typeof image === "string" ? await decodeImage(image) : image;
+  const pre = preprocessImage(rgb, manifest.vision.preprocess, manifest.vision.image_size);
+  const visualTokens = await encodeImage(bundle, pre);
+  const built = buildImagePrompt(manifest, bundle.tokenizer, prompt);
+  return {
+    ids: built.ids,
+    visualPositions: built.visualPositions,
+    visualTokens,
+    grid: [...manifest.vision.grid] as [number, number],
+    patches: patchGeometry(manifest, pre),
+    preprocessed: pre,
+  };
+}
+
 /**
  * The hidden states of an image's visual tokens at every LLM layer (and of the prompt's text
  * tokens), with the patch geometry: the starting point of every lens.
  */
 export async function imageHiddenStates(bundle: Bundle, image: string | RgbImage, options: ImageRunOptions = {}): Promise<ImageHiddenStates> {
-  const { manifest } = bundle;
-  const rgb = typeof image === "string" ? await decodeImage(image) : image;
-  const pre = preprocessImage(rgb, manifest.vision.preprocess, manifest.vision.image_size);
-  const visualTokens = await encodeImage(bundle, pre);
-  const prompt = buildImagePrompt(manifest, bundle.tokenizer, options.prompt ?? "");
-  const run = await runSequence(bundle, prompt.ids, visualTokens, prompt.visualPositions);
-  const isVisual = new Set(prompt.visualPositions);
-  const textPositions = prompt.ids.map((_, i) => i).filter((i) => !isVisual.has(i));
+  const input = await prepareImageInput(bundle, image, options.prompt ?? "");
+  const run = await runSequence(bundle, input.ids, input.visualTokens, input.visualPositions);
+  const isVisual = new Set(input.visualPositions);
+  const textPositions = input.ids.map((_, i) => i).filter((i) => !isVisual.has(i));
   return {
     ...run,
-    visualPositions: prompt.visualPositions,
-    visual: selectRows(run.hidden, prompt.visualPositions),
+    visualPositions: input.visualPositions,
+    visual: selectRows(run.hidden, input.visualPositions),
     textPositions,
     text: selectRows(run.hidden, textPositions),
-    visualTokens,
-    grid: [...manifest.vision.grid] as [number, number],
-    patches: patchGeometry(manifest, pre),
-    preprocessed: pre,
+    visualTokens: input.visualTokens,
+    grid: input.grid,
+    patches: input.patches,
+    preprocessed: input.preprocessed,
   };
 }
 
@@ -152,7 +167,7 @@ export async function runTextBatch(bundle: Bundle, sequences: readonly (readonly
   const pos = new BigInt64Array((mrope ? 3 : 1) * B * S);
   sequences.forEach((ids, b) => {
     if (ids.length === 0) throw new RangeError(`runTextBatch: sequence ${b} is empty`);
-    embeds.set(embed(bundle, ids), b * S * D);
+    embeds.set(embedTokens(bundle, ids), b * S * D);
     for (let s = 0; s < S; s++) {
       const real = s < ids.length;
       mask[b * S + s] = real ? 1n : 0n;

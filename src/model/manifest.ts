@@ -38,6 +38,20 @@ export interface GraphSpec {
   outputs: Record<string, (number | string)[]>;
 }
 
+/**
+ * Self-attention layout and output projections (bundles with `onnx.attribution`). Query head h
+ * reads key/value head `floor(h / (num_heads / num_kv_heads))`; head h owns columns
+ * `h * head_dim .. (h + 1) * head_dim - 1` of each layer's W_O (`[hidden, num_heads * head_dim]`).
+ */
+export interface AttentionSpec {
+  num_heads: number;
+  num_kv_heads: number;
+  head_dim: number;
+  /** Per layer: tensor names in weights.safetensors. */
+  o_proj: string[];
+  o_proj_bias?: string[];
+}
+
 export interface BundleManifest {
   format: "vislens-bundle";
   format_version: 1;
@@ -54,6 +68,8 @@ export interface BundleManifest {
     embedding?: string;
     unembedding: string;
     rope: { type: "default" | "mrope"; mrope_section?: number[] };
+    /** Present when the bundle can attribute answers (with `onnx.attribution`). */
+    attention?: AttentionSpec;
   };
   vision: {
     model_type?: string;
@@ -74,7 +90,8 @@ export interface BundleManifest {
     bos_token_id?: number | null;
     add_bos: boolean;
   };
-  onnx: { opset: number; vision: GraphSpec; llm: GraphSpec };
+  /** `attribution` is optional: bundles exported before it (or with --no-attribution) lack it. */
+  onnx: { opset: number; vision: GraphSpec; llm: GraphSpec; attribution?: GraphSpec };
   weights: Record<string, { shape: number[]; dtype: "F32" | "F16" | "BF16" }>;
   files: Record<string, { bytes: number; sha256: string }>;
 }
@@ -159,8 +176,36 @@ function checkConsistency(m: BundleManifest, file: string): void {
   for (const name of [m.llm.embedding ?? "embed_tokens", m.llm.unembedding, m.llm.final_norm.weight]) {
     if (!m.weights[name]) throw new ArtifactError(file, `names tensor ${JSON.stringify(name)} that is not listed in weights`, "llm");
   }
-  for (const graph of [m.onnx.vision, m.onnx.llm]) {
+  for (const graph of [m.onnx.vision, m.onnx.llm, ...(m.onnx.attribution ? [m.onnx.attribution] : [])]) {
     if (!m.files[graph.file]) throw new ArtifactError(file, `graph file ${graph.file} is not listed in files`, "onnx");
+  }
+  checkAttention(m, file);
+}
+
+function checkAttention(m: BundleManifest, file: string): void {
+  const attention = m.llm.attention;
+  if (!attention !== !m.onnx.attribution) {
+    const [has, lacks] = attention ? ["llm.attention", "onnx.attribution"] : ["onnx.attribution", "llm.attention"];
+    throw new ArtifactError(file, `has ${has} but no ${lacks}; the two come together`, lacks);
+  }
+  if (!attention) return;
+  if (attention.num_heads % attention.num_kv_heads !== 0) {
+    throw new ArtifactError(file, `${attention.num_heads} query heads do not split into ${attention.num_kv_heads} key/value groups`, "llm.attention.num_kv_heads");
+  }
+  for (const key of ["o_proj", "o_proj_bias"] as const) {
+    const names = attention[key];
+    if (!names) continue;
+    if (names.length !== m.llm.num_layers) {
+      throw new ArtifactError(file, `names ${names.length} tensors, one per layer of ${m.llm.num_layers} expected`, `llm.attention.${key}`);
+    }
+    const expected = key === "o_proj" ? [m.llm.hidden_size, attention.num_heads * attention.head_dim] : [m.llm.hidden_size];
+    names.forEach((name, i) => {
+      const info = m.weights[name];
+      if (!info) throw new ArtifactError(file, `names tensor ${JSON.stringify(name)} that is not listed in weights`, `llm.attention.${key}.${i}`);
+      if (info.shape.join() !== expected.join()) {
+        throw new ArtifactError(file, `tensor ${name} has shape [${info.shape}], expected [${expected}]`, `llm.attention.${key}.${i}`);
+      }
+    });
   }
 }
 

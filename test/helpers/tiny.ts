@@ -4,6 +4,23 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { PYTHON, REPO } from "./python";
 
+/** The prompt of the tiny-architecture parity tests (one cached export serves all of them). */
+export const PROBE_PROMPT = "a red circle above a blue square";
+
+/**
+ * The parity tests' probe image: non-square, so resizing, cropping and padding all do real work,
+ * with edges and noise so that a resampling difference would show in the pixel values.
+ */
+export async function writeProbeImage(file: string): Promise<string> {
+  const sharp = (await import("sharp")).default;
+  const w = 53;
+  const h = 31;
+  const px = Buffer.alloc(w * h * 3);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) px.set([(x * 5) % 256, y * 8, ((x ^ y) * 29) % 256], (y * w + x) * 3);
+  await sharp(px, { raw: { width: w, height: h, channels: 3 } }).png().toFile(file);
+  return file;
+}
+
 export const TINY_ARCHS = ["llava", "qwen2vl", "idefics3"] as const;
 export type TinyArch = (typeof TINY_ARCHS)[number];
 

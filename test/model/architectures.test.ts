@@ -2,25 +2,18 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, test } from "node:test";
-import sharp from "sharp";
 import { readNpy } from "../../src/io/npy";
 import { openBundle } from "../../src/model/bundle";
 import { imageHiddenStates } from "../../src/model/hidden";
 import { maxAbsDiff } from "../helpers/fixture";
 import { tempDir } from "../helpers/python";
-import { TINY_ARCHS, tinyBundle } from "../helpers/tiny";
+import { PROBE_PROMPT, TINY_ARCHS, tinyBundle, writeProbeImage } from "../helpers/tiny";
 
-// A non-square image, so resizing, cropping and padding all do real work, with edges and noise so
-// that a resampling difference would show in the pixel values.
 const IMAGE = path.join(tempDir(), "probe.png");
-const PROMPT = "a red circle above a blue square";
+const PROMPT = PROBE_PROMPT;
 
 before(async () => {
-  const w = 53;
-  const h = 31;
-  const px = Buffer.alloc(w * h * 3);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) px.set([(x * 5) % 256, y * 8, ((x ^ y) * 29) % 256], (y * w + x) * 3);
-  await sharp(px, { raw: { width: w, height: h, channels: 3 } }).png().toFile(IMAGE);
+  await writeProbeImage(IMAGE);
 });
 
 for (const arch of TINY_ARCHS) {
