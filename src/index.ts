@@ -119,3 +119,10 @@ export type { DataFrame } from "danfojs-node";
 
 // The shipped fixture grid, as the reproduction notebooks use it.
 export { fixtureGrid, cacheDir, VISLENS_ROOT, type FixtureGrid, type GridModel } from "./repro/fixture-grid";
+
+// Answer attribution (which heads and patches raised the answer's log-probability) and its runtime.
+export * from "./attribution";
+export { runAttributionPass, attributionLogits, headMask, attentionSpec, type AttributionPass } from "./model/attribution-pass";
+export { readOutputProjections, headOutputs, headWrites, type OutputProjections } from "./model/heads";
+export { prepareImageInput, type ImageInput } from "./model/hidden";
+export { unembed, batchedMatmul, type UnembedStats, type UnembedOptions } from "./model/runtime-graphs";

@@ -13,3 +13,12 @@ export { spearman, averageRanks } from "./spearman";
 export { selectHeads, parseHeadSelection, type HeadSelection } from "./select-heads";
 export { topShare } from "./top-share";
 export type { AttributionResult, AblationResult, HeadRef, HeadScore, LayerScore, HeadPositions, DecodedPosition } from "./types";
+export {
+  evaluateAttributionShapes,
+  summariseAttribution,
+  shapePrompt,
+  type AttributionEvalRow,
+  type AttributionEvalSummary,
+  type AttributionEvalOptions,
+} from "./evaluate-shapes";
+export { attributionToJSON, toGrid } from "./to-json";
