@@ -15,6 +15,7 @@ export { lensCurves, type LensCurveRow, type LensCurvesOptions } from "./lens-cu
 export { layerAlignmentHeatmap, type LayerAlignmentHeatmapOptions } from "./layer-alignment-heatmap";
 export { dataFrameView, type DataFrameLike, type DataFrameViewOptions } from "./dataframe-view";
 export { patchWords, WORD_MAX_CHARS, type PatchWordsExample, type PatchWordsOptions } from "./patch-words";
+export { attributionHeads, attributionMaps, attributionLayers, attributionTopPositions, type AttributionHeadsOptions, type AttributionMapsOptions } from "./attribution";
 export { topScore, defaultScore, type PatchScore, type ScoreField } from "./score";
 export { createWidget, type Widget, type WidgetParts } from "./widget";
 export { VEGALITE_MIME, VEGALITE_SCHEMA, type MimeBundle, type VegaLiteSpec } from "./spec";

@@ -1,11 +1,9 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as http from "node:http";
-import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { buildBank } from "../../src/bank/build";
 import { openBank } from "../../src/bank/open";
 import { createLenses } from "../../src/lenses/create";
@@ -15,6 +13,7 @@ import { imageHiddenStates } from "../../src/model/hidden";
 import { patchExplorer } from "../../widgets/patch-explorer";
 import { FIXTURE_BUNDLE } from "../helpers/fixture";
 import { ARTIFACTS } from "./check";
+import { openSpecPage, type SpecPage } from "./spec-page";
 
 /**
  * The patch explorer's interaction in a real browser: headless Debian Chromium, the spec compiled
@@ -22,33 +21,15 @@ import { ARTIFACTS } from "./check";
  * by a local HTTP server (every other request is refused, so nothing can come from a CDN). Click a
  * patch: the neighbour lists change to that patch's; move the layer slider: they change again.
  */
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 const IMAGE = path.join(FIXTURE_BUNDLE, "eval", "0005.png");
 const FIRST = { patch: 9, layer: 3 };
 const CLICKED = 46; // row 5, col 6
 
-const PAGE = `<!doctype html>
-<html><head><meta charset="utf-8"><title>vislens patch explorer</title>
-<script src="/vega.min.js"></script><script src="/vega-lite.min.js"></script></head>
-<body style="margin:12px;font-family:sans-serif">
-<div id="vis"></div>
-<script>
-  fetch("/spec.json").then((r) => r.json()).then(async (spec) => {
-    const compiled = vegaLite.compile(spec).spec;
-    const view = new vega.View(vega.parse(compiled), { renderer: "svg", container: "#vis", hover: true });
-    await view.runAsync();
-    window.__view = view;
-    document.body.dataset.ready = "yes";
-  }).catch((e) => { document.body.dataset.error = String(e && e.stack || e); });
-</script></body></html>`;
-
-let server: http.Server;
-let base: string;
-let browser: Browser;
+let opened: SpecPage;
 let page: Page;
+let base: string;
 let records: PatchInterpretation[];
-const requests: string[] = [];
+let requests: string[];
 
 function words(lens: string, layer: number, patch: number): string[] {
   return records.find((r) => r.lens === lens && r.layer === layer && r.patch.index === patch)!.neighbours.map((n) => n.word);
@@ -71,42 +52,13 @@ describe("patch explorer in headless Chromium", { timeout: 120_000 }, () => {
     const bank = openBank(dir, { fingerprint: bundle.fingerprint });
     const states = await imageHiddenStates(bundle, IMAGE);
     records = await interpretImage(states, createLenses(bundle, ["latent", "embedding", "logit"], bank), { k: 5 });
-    const spec = JSON.stringify(patchExplorer(states, records, { image: IMAGE, ...FIRST, title: "vislens patch explorer (browser test)" }).spec);
-
-    const files: Record<string, [string, string]> = {
-      "/": [PAGE, "text/html"],
-      "/spec.json": [spec, "application/json"],
-      "/vega.min.js": [fs.readFileSync(require.resolve("vega/build/vega.min.js"), "utf8"), "text/javascript"],
-      "/vega-lite.min.js": [fs.readFileSync(require.resolve("vega-lite/build/vega-lite.min.js"), "utf8"), "text/javascript"],
-    };
-    server = http.createServer((req, res) => {
-      const file = files[req.url ?? ""];
-      if (!file) {
-        res.writeHead(404).end();
-        return;
-      }
-      res.writeHead(200, { "content-type": file[1] }).end(file[0]);
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-    assert.ok(fs.existsSync(CHROMIUM), `this test drives Debian's Chromium at ${CHROMIUM}: apt-get install chromium`);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    // No network but ours: anything else is refused and recorded.
-    await page.route("**/*", (route) => {
-      requests.push(route.request().url());
-      return route.request().url().startsWith(base) ? route.continue() : route.abort();
-    });
-    await page.goto(base + "/");
-    await page.waitForFunction("document.body.dataset.ready === 'yes' || document.body.dataset.error !== undefined", null, { timeout: 30_000 });
-    const error = await page.evaluate<string | undefined>("document.body.dataset.error");
-    assert.equal(error, undefined, `the page failed: ${error}`);
+    const spec = patchExplorer(states, records, { image: IMAGE, ...FIRST, title: "vislens patch explorer (browser test)" }).spec;
+    opened = await openSpecPage(spec);
+    ({ page, base, requests } = opened);
   });
 
   after(async () => {
-    await browser?.close();
-    server?.close();
+    await opened?.close();
   });
 
   it("renders the initial patch's neighbour lists, fetching nothing from outside", async () => {
