@@ -13,9 +13,10 @@ import { topShare } from "./top-share";
  * triangle left of a small blue"), so the answer is the object's shape ("circle") and the patches
  * it covers are known from the annotation. Per image: Spearman's ρ of the position map and of
  * the attention map against the patch-ablation drops, and the share of each map's top-3 patches
- * (and of the ablation's own top 3) that lie on the object.
+ * (and of the ablation's own top 3) that lie on the object. (A type, not an interface, so that
+ * rows are plain records for the CSV and table helpers.)
  */
-export interface AttributionEvalRow {
+export type AttributionEvalRow = {
   file: string;
   prompt: string;
   /** The reference answer (the object's shape word) and the model's answer ŷ (its argmax). */
@@ -34,7 +35,7 @@ export interface AttributionEvalRow {
   /** The top head and its score. */
   topHead: string;
   topHeadScore: number;
-}
+};
 
 export interface AttributionEvalOptions {
   /** Heads summed into the position map (default 10). */

@@ -103,6 +103,24 @@ const REPRODUCTIONS: Record<string, (results: string, text: string, started: num
   },
 };
 
+/** Notebooks of the other papers, and what they must leave behind. */
+const METHODS: Record<string, (results: string, text: string, started: number) => void> = {
+  "08-attribution.ipynb": (results, text, started) => {
+    const file = path.join(results, "attribution-ablation.csv");
+    writtenSince(file, started);
+    const rows = csvRows(file);
+    // The causal check runs on at least 50 held-out images, whatever VISLENS_EVAL_IMAGES says.
+    assert.equal(rows.length, Math.max(50, imagesPerRow()));
+    for (const r of rows) {
+      assert.ok(Number(r.objectPatches) > 0, `${r.file}: the drawn object covers no patch`);
+      for (const k of ["top3Positions", "top3Attention", "top3Ablation"]) assert.ok(Number(r[k]) >= 0 && Number(r[k]) <= 1, `${r.file} ${k} = ${r[k]}`);
+    }
+    const m = /ours: mean Spearman vs single-patch ablation (-?[\d.]+) \(position scores\) vs (-?[\d.]+) \(attention\) over (\d+) images/.exec(text);
+    assert.ok(m, "the notebook states the Spearman of both maps");
+    assert.equal(Number(m[3]), rows.length);
+  },
+};
+
 function outputsOf(nb: Notebook): NotebookOutput[] {
   return nb.cells.flatMap((c) => c.outputs ?? []);
 }
@@ -110,7 +128,7 @@ function outputsOf(nb: Notebook): NotebookOutput[] {
 describe("notebooks/ (committed)", () => {
   it("holds the quickstart and the probe notebook", () => {
     const names = notebookNames();
-    for (const name of ["01-quickstart.ipynb", "02-probe.ipynb", ...Object.keys(REPRODUCTIONS)]) assert.ok(names.includes(name), `no ${name} in notebooks/: ${names.join(", ")}`);
+    for (const name of ["01-quickstart.ipynb", "02-probe.ipynb", ...Object.keys(REPRODUCTIONS), ...Object.keys(METHODS)]) assert.ok(names.includes(name), `no ${name} in notebooks/: ${names.join(", ")}`);
   });
 
   // (They are committed without outputs, but a notebook saved from Lab after running it — Lab
@@ -179,6 +197,12 @@ describe("notebooks/ executed headless (nbclient, vislens kernel)", () => {
       }
       const size = fs.statSync(dst).size;
       assert.ok(size < MAX_EXECUTED_BYTES, `${name}: executed notebook is ${size} bytes`);
+
+      if (name in METHODS) {
+        const text = outputs.map((o) => joinText(o.text) + joinText(o.data?.["text/plain"])).join("\n");
+        assert.match(text, /paper/i, `${name} never states the paper's findings`);
+        METHODS[name](path.join(tmp, "cache", "results"), text, started);
+      }
 
       if (name in REPRODUCTIONS) {
         const text = outputs.map((o) => joinText(o.text) + joinText(o.data?.["text/plain"])).join("\n");
