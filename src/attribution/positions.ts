@@ -1,6 +1,6 @@
 import type { AttributionPass } from "../model/attribution-pass";
 import type { Bundle } from "../model/bundle";
-import { headWrites, type OutputProjections } from "../model/heads";
+import { headWritesMany, type OutputProjections } from "../model/heads";
 import type { FrozenNorm } from "./frozen-norm";
 import { importance } from "./importance";
 import type { HeadPositions, HeadRef } from "./types";
@@ -26,10 +26,10 @@ export async function headPositionScores(
   for (let l = 0; l < N; l++) bases.set(pass.hidden.data.subarray((l * S + T) * D, (l * S + T + 1) * D), l * D);
   const components = new Float32Array(heads.length * S * D);
   const baseOf = new Int32Array(heads.length * S);
+  const writes = await headWritesMany(pass, proj, heads);
   for (let i = 0; i < heads.length; i++) {
-    const { layer, head } = heads[i];
-    components.set((await headWrites(pass, proj, layer, head)).data, i * S * D);
-    baseOf.fill(layer, i * S, (i + 1) * S);
+    components.set(writes[i].data, i * S * D);
+    baseOf.fill(heads[i].layer, i * S, (i + 1) * S);
   }
   const imp = await importance(bundle, norm, bases, components, baseOf, target);
   return heads.map(({ layer, head, score }, i) => {

@@ -26,8 +26,19 @@ export interface OutputProjections {
   bias?: Float32Array[];
 }
 
-/** Reads W_O of every block from weights.safetensors (named by llm.attention) and splits it by head. */
+const cache = new WeakMap<Bundle, OutputProjections>();
+
+/**
+ * W_O of every block from weights.safetensors (named by llm.attention), split by head. Read once
+ * per opened bundle and kept with it.
+ */
 export function readOutputProjections(bundle: Bundle): OutputProjections {
+  let proj = cache.get(bundle);
+  if (!proj) cache.set(bundle, (proj = loadOutputProjections(bundle)));
+  return proj;
+}
+
+function loadOutputProjections(bundle: Bundle): OutputProjections {
   const spec = attentionSpec(bundle);
   const D = bundle.manifest.llm.hidden_size;
   const { num_heads: H, head_dim: hd } = spec;
@@ -76,16 +87,32 @@ export async function headOutputs(pass: AttributionPass, proj: OutputProjections
 
 /** `[S, D]`: head (layer, head)'s write a_{T,j} W_O^h v_j into the residual at T, for every position j. */
 export async function headWrites(pass: AttributionPass, proj: OutputProjections, layer: number, head: number): Promise<Tensor> {
-  checkHead(pass, proj, layer, head);
+  return (await headWritesMany(pass, proj, [{ layer, head }]))[0];
+}
+
+/** headWrites for several heads in one batched product: `[S, D]` each, in the order given. */
+export async function headWritesMany(pass: AttributionPass, proj: OutputProjections, heads: readonly { layer: number; head: number }[]): Promise<Tensor[]> {
+  for (const { layer, head } of heads) checkHead(pass, proj, layer, head);
+  if (heads.length === 0) return [];
   const [, H, S] = pass.attention.shape;
   const { headDim: hd, dim: D, numKvHeads: KVH } = proj;
-  const kv = Math.floor(head / (H / KVH));
-  const v = pass.values.data.subarray((layer * KVH + kv) * S * hd, (layer * KVH + kv + 1) * S * hd); // [S, hd]
-  const vt = new Float32Array(hd * S);
-  for (let j = 0; j < S; j++) for (let k = 0; k < hd; k++) vt[k * S + j] = v[j * hd + k];
-  const wv = await batchedMatmul(proj.perHead[layer].subarray(head * D * hd, (head + 1) * D * hd), vt, { batch: 1, m: D, k: hd, n: S }); // [D, S]
-  const a = pass.attention.data.subarray((layer * H + head) * S, (layer * H + head + 1) * S);
-  const out = new Float32Array(S * D);
-  for (let d = 0; d < D; d++) for (let j = 0; j < S; j++) out[j * D + d] = a[j] * wv[d * S + j];
-  return { shape: [S, D], data: out };
+  const n = heads.length;
+  const wo = new Float32Array(n * D * hd); // [n, D, hd]
+  const vt = new Float32Array(n * hd * S); // [n, hd, S]
+  heads.forEach(({ layer, head }, i) => {
+    wo.set(proj.perHead[layer].subarray(head * D * hd, (head + 1) * D * hd), i * D * hd);
+    const kv = Math.floor(head / (H / KVH));
+    const v = pass.values.data.subarray((layer * KVH + kv) * S * hd, (layer * KVH + kv + 1) * S * hd); // [S, hd]
+    for (let j = 0; j < S; j++) for (let k = 0; k < hd; k++) vt[(i * hd + k) * S + j] = v[j * hd + k];
+  });
+  const wv = await batchedMatmul(wo, vt, { batch: n, m: D, k: hd, n: S }); // [n, D, S]
+  return heads.map(({ layer, head }, i) => {
+    const a = pass.attention.data.subarray((layer * H + head) * S, (layer * H + head + 1) * S);
+    const out = new Float32Array(S * D);
+    for (let d = 0; d < D; d++) {
+      const row = (i * D + d) * S;
+      for (let j = 0; j < S; j++) out[j * D + d] = a[j] * wv[row + j];
+    }
+    return { shape: [S, D], data: out };
+  });
 }
