@@ -19,6 +19,9 @@ export async function infoCommand(argv: string[], out: (text: string) => void): 
       vision: { image_size: m.vision.image_size, grid: m.vision.grid, tokens: m.vision.num_tokens, patch_size: m.vision.patch_size ?? null, merge: m.vision.merge ?? 1 },
       preprocess: m.vision.preprocess,
       prompt: { template: m.prompt.template, image_token: m.prompt.image_token, add_bos: m.prompt.add_bos },
+      attribution: m.llm.attention
+        ? { heads: m.llm.attention.num_heads, kv_heads: m.llm.attention.num_kv_heads, head_dim: m.llm.attention.head_dim }
+        : null,
       files: Object.fromEntries(Object.entries(m.files).map(([k, v]) => [k, v.bytes])),
     };
     if (values.json) {
@@ -31,6 +34,9 @@ export async function infoCommand(argv: string[], out: (text: string) => void): 
         `  LLM      ${m.llm.num_layers} layers, hidden ${m.llm.hidden_size}, vocab ${m.llm.vocab_size}, rope ${m.llm.rope.type}`,
         `  vision   ${m.vision.image_size.join("x")} px -> ${m.vision.grid.join("x")} grid = ${m.vision.num_tokens} visual tokens`,
         `  prompt   ${JSON.stringify(m.prompt.template)}`,
+        m.llm.attention
+          ? `  attribution  yes: ${m.llm.attention.num_heads} heads (${m.llm.attention.num_kv_heads} key/value) x ${m.llm.attention.head_dim} per block`
+          : "  attribution  no: exported without attribution.onnx (re-export to attribute answers)",
         `  files    ${Object.entries(m.files).map(([k, v]) => `${k} (${(v.bytes / 1e6).toFixed(2)} MB)`).join(", ")}`,
       ].join("\n"),
     );

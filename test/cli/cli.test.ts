@@ -25,6 +25,7 @@ test("vislens info --json summarises the bundle's manifest", () => {
   assert.equal(info.llm.layers, manifest.llm.num_layers);
   assert.deepEqual(info.vision.grid, manifest.vision.grid);
   assert.match(info.fingerprint, /^[0-9a-f]{64}$/);
+  assert.deepEqual(info.attribution, { heads: manifest.llm.attention.num_heads, kv_heads: manifest.llm.attention.num_kv_heads, head_dim: manifest.llm.attention.head_dim });
 });
 
 test("vislens hidden --json prints layers = LLM layers + 1, tokens, dim, grid and per-layer mean norms", () => {
@@ -68,4 +69,14 @@ test("vislens reports usage mistakes with exit code 2", () => {
   assert.equal(vislens("hidden", FIXTURE_BUNDLE).code, 2);
   assert.equal(vislens("frobnicate").code, 2);
   assert.match(vislens("info", FIXTURE_BUNDLE, "--bogus").stderr, /usage: vislens info/);
+});
+
+test("vislens info says whether a bundle can attribute answers", () => {
+  const yes = vislens("info", FIXTURE_BUNDLE);
+  assert.equal(yes.code, 0, yes.stderr);
+  assert.match(yes.stdout, /attribution {2}yes: 4 heads \(4 key\/value\) x 32 per block/);
+  const old = vislens("info", path.join(REPO, "models", "shapes-lm8-clip"));
+  assert.equal(old.code, 0, old.stderr);
+  assert.match(old.stdout, /attribution {2}no: exported without attribution\.onnx/);
+  assert.equal(JSON.parse(vislens("info", path.join(REPO, "models", "shapes-lm8-clip"), "--json").stdout).attribution, null);
 });
