@@ -24,3 +24,13 @@ def write_test_image(path: Path, size=(70, 50), seed: int = 0) -> Path:
     alpha = np.where(x < w // 4, 128, 255)[..., None]
     Image.fromarray(np.concatenate([np.clip(rgb, 0, 255), alpha], -1).astype(np.uint8), "RGBA").save(path)
     return path
+
+
+def bundle_inputs(models, arch: str, image_file: Path, prompt: str):
+    """The tiny bundle's runner, the image's pixel values and the prompt's ids, as the runtime builds them."""
+    from vislens_export import preprocess
+    from vislens_export.runtime import BundleRunner
+
+    runner = BundleRunner(models.bundle(arch))
+    pixel_values = preprocess.load(image_file, runner.manifest["vision"]["preprocess"])
+    return runner, pixel_values, runner.input_ids(prompt)

@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pytest
 
-from vislens_export import preprocess
 from vislens_export.__main__ import main
 from vislens_export.archs import ARCHS
 from vislens_export.hf_run import hf_attribution
@@ -15,7 +14,7 @@ from vislens_export.manifest import validate_bundle
 from vislens_export.runtime import BundleRunner
 from vislens_export.tiny import ARCHES
 
-from .helpers import spec_of, write_test_image
+from .helpers import bundle_inputs, spec_of, write_test_image
 
 TOL = 1e-4  # fp32, absolute
 PROMPT = "a red circle above a blue"
@@ -27,9 +26,7 @@ def image_file(tmp_path_factory):
 
 
 def _setup(models, arch, image_file):
-    runner = BundleRunner(models.bundle(arch))
-    pixel_values = preprocess.load(image_file, runner.manifest["vision"]["preprocess"])
-    ids = runner.input_ids(PROMPT)
+    runner, pixel_values, ids = bundle_inputs(models, arch, image_file, PROMPT)
     m = runner.manifest
     ref = hf_attribution(ARCHS[m["architecture"]], models.model(arch), spec_of(m), pixel_values, ids)
     return runner, pixel_values, ids, ref

@@ -5,13 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vislens_export import preprocess
 from vislens_export.archs import ARCHS
 from vislens_export.hf_run import hf_forward
-from vislens_export.runtime import BundleRunner
 from vislens_export.tiny import ARCHES
 
-from .helpers import spec_of, write_test_image
+from .helpers import bundle_inputs, spec_of, write_test_image
 
 TOL = 1e-4  # fp32, absolute
 PROMPT = "a red circle above a blue square"
@@ -23,9 +21,7 @@ def image_file(tmp_path_factory):
 
 
 def _inputs(models, arch, image_file):
-    runner = BundleRunner(models.bundle(arch))
-    pixel_values = preprocess.load(image_file, runner.manifest["vision"]["preprocess"])
-    return runner, pixel_values, runner.input_ids(PROMPT)
+    return bundle_inputs(models, arch, image_file, PROMPT)
 
 
 def _hf(models, arch, runner, pixel_values, rows):

@@ -1,4 +1,5 @@
 import type { BundleWeights } from "../model/bundle";
+import { normStatistics } from "../model/norm";
 import type { FinalNorm } from "../model/manifest";
 
 /**
@@ -19,16 +20,9 @@ export interface FrozenNorm {
 export function freezeFinalNorm(spec: FinalNorm, weights: BundleWeights, finalState: Float32Array): FrozenNorm {
   const D = finalState.length;
   if (weights.finalNormWeight.length !== D) throw new RangeError(`freezeFinalNorm: the final state has ${D} values, the norm weight ${weights.finalNormWeight.length}`);
-  let mean = 0;
-  if (spec.type === "layernorm") {
-    for (let i = 0; i < D; i++) mean += finalState[i];
-    mean /= D;
-  }
-  let sq = 0;
-  for (let i = 0; i < D; i++) sq += (finalState[i] - mean) ** 2;
   return {
     type: spec.type,
-    scale: 1 / Math.sqrt(sq / D + spec.eps),
+    scale: normStatistics(spec, finalState).scale,
     weight: weights.finalNormWeight,
     ...(spec.type === "layernorm" && weights.finalNormBias ? { bias: weights.finalNormBias } : {}),
   };

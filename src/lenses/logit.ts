@@ -1,7 +1,7 @@
 import type { BundleWeights } from "../model/bundle";
 import type { FinalNorm } from "../model/manifest";
 import type { TextTokenizer } from "../model/tokenizer";
-import { applyFinalNorm } from "./norm";
+import { applyFinalNorm } from "../model/norm";
 import { checkQueries, type Lens, type Neighbour } from "./types";
 
 /**

@@ -1,4 +1,5 @@
 import * as path from "node:path";
+import { ArtifactError } from "../errors";
 import { openSafetensors } from "../io/safetensors";
 import type { AttributionPass } from "./attribution-pass";
 import { attentionSpec } from "./attribution-pass";
@@ -43,15 +44,21 @@ function loadOutputProjections(bundle: Bundle): OutputProjections {
   const D = bundle.manifest.llm.hidden_size;
   const { num_heads: H, head_dim: hd } = spec;
   const file = openSafetensors(path.join(bundle.dir, "weights.safetensors"));
+  const read = (name: string, shape: number[]): Float32Array => {
+    const info = file.tensors.get(name);
+    if (!info) throw new ArtifactError(file.file, `tensor ${JSON.stringify(name)} named by llm.attention is missing`);
+    if (info.shape.join() !== shape.join()) throw new ArtifactError(file.file, `tensor ${name} has shape [${info.shape}], expected [${shape}] from llm.hidden_size and llm.attention`);
+    return file.readFloat32(name);
+  };
   const perHead = spec.o_proj.map((name) => {
-    const w = file.readFloat32(name); // [D, H * hd]
+    const w = read(name, [D, H * hd]);
     const out = new Float32Array(H * D * hd);
     for (let d = 0; d < D; d++) {
       for (let h = 0; h < H; h++) out.set(w.subarray(d * H * hd + h * hd, d * H * hd + (h + 1) * hd), (h * D + d) * hd);
     }
     return out;
   });
-  const bias = spec.o_proj_bias?.map((name) => file.readFloat32(name));
+  const bias = spec.o_proj_bias?.map((name) => read(name, [D]));
   return { numHeads: H, numKvHeads: spec.num_kv_heads, headDim: hd, dim: D, perHead, ...(bias ? { bias } : {}) };
 }
 

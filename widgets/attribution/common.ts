@@ -54,3 +54,25 @@ export function displayImage(r: AttributionResult, side: number): { url: string;
 }
 
 export const headLabel = (h: { layer: number; head: number }) => `${h.layer}.${h.head}`;
+
+/** A layer drawing the picture `url` at the view's top left, `width` x `height` pixels. */
+export function imageLayer(url: string, width: number, height: number): Record<string, unknown> {
+  return {
+    data: { values: [{}] },
+    mark: { type: "image", width, height, align: "left", baseline: "top", aspect: false },
+    encoding: { url: { value: url }, x: { value: 0 }, y: { value: 0 } },
+  };
+}
+
+/**
+ * x/x2/y/y2 encodings placing a patch cell, given as pixel edges x0..x1, y0..y1 with y down, in a
+ * view of `width` x `height` pixels (no axes: the picture is the reference).
+ */
+export function cellPosition(width: number, height: number): Record<string, unknown> {
+  return {
+    x: { field: "x0", type: "quantitative", scale: { domain: [0, width], nice: false, zero: false }, axis: null },
+    x2: { field: "x1" },
+    y: { field: "y0", type: "quantitative", scale: { domain: [0, height], nice: false, zero: false, reverse: true }, axis: null },
+    y2: { field: "y1" },
+  };
+}

@@ -2,7 +2,7 @@ import type { AttributionResult } from "vislens";
 import { round, toCSV, type Cell } from "../data/csv";
 import { baseConfig, VEGALITE_SCHEMA, type VegaLiteSpec } from "../spec";
 import { createWidget, type Widget } from "../widget";
-import { checkResult, displayImage, extent, headLabel } from "./common";
+import { cellPosition, checkResult, displayImage, extent, headLabel, imageLayer } from "./common";
 
 export interface AttributionHeadsOptions {
   /** Size of one heatmap cell in pixels (default: fits 360 px). */
@@ -67,27 +67,18 @@ export function attributionHeads(r: AttributionResult, options: AttributionHeads
       ],
     },
   };
-  const x = { field: "x0", type: "quantitative", scale: { domain: [0, img.width], nice: false, zero: false }, axis: null };
-  const y = { field: "y0", type: "quantitative", scale: { domain: [0, img.height], nice: false, zero: false, reverse: true }, axis: null };
   const map = {
     title: { text: "position scores of the picked head", fontSize: 11 },
     width: img.width,
     height: img.height,
     layer: [
-      {
-        data: { values: [{}] },
-        mark: { type: "image", width: img.width, height: img.height, align: "left", baseline: "top", aspect: false },
-        encoding: { url: { value: img.url }, x: { value: 0 }, y: { value: 0 } },
-      },
+      imageLayer(img.url, img.width, img.height),
       {
         data: { name: "positions", format: { type: "csv", parse: { layer: "number", head: "number", row: "number", col: "number", x0: "number", x1: "number", y0: "number", y1: "number", v: "number" } } },
         transform: [{ filter: { param: "pick", empty: false } }],
         mark: { type: "rect", opacity: 0.65 },
         encoding: {
-          x,
-          x2: { field: "x1" },
-          y,
-          y2: { field: "y1" },
+          ...cellPosition(img.width, img.height),
           fill: { field: "v", type: "quantitative", title: "position score", scale: { scheme: "viridis", domain, clamp: true }, legend: { orient: "bottom", direction: "horizontal" } },
           tooltip: [
             { field: "layer", type: "quantitative" },

@@ -2,7 +2,7 @@ import type { AttributionResult } from "vislens";
 import { round, toCSV, type Cell } from "../data/csv";
 import { baseConfig, VEGALITE_SCHEMA, type VegaLiteSpec } from "../spec";
 import { createWidget, type Widget } from "../widget";
-import { checkResult, extent, fullGrid, headLabel, pickHead } from "./common";
+import { cellPosition, checkResult, extent, fullGrid, headLabel, imageLayer, pickHead } from "./common";
 import { heatImage } from "./heat-image";
 
 export interface AttributionMapsOptions {
@@ -52,26 +52,17 @@ export function attributionMaps(r: AttributionResult, options: AttributionMapsOp
       const col = k % cols;
       cells.push([row, col, round(col * cw, 2), round((col + 1) * cw, 2), round(row * ch, 2), round((row + 1) * ch, 2), Number.isFinite(p.values[k]) ? round(p.values[k], 5) : ""]);
     }
-    const x = { field: "x0", type: "quantitative", scale: { domain: [0, img.width], nice: false, zero: false }, axis: null };
-    const y = { field: "y0", type: "quantitative", scale: { domain: [0, img.height], nice: false, zero: false, reverse: true }, axis: null };
     return {
       title: { text: p.title, fontSize: 11 },
       width: img.width,
       height: img.height,
       layer: [
-        {
-          data: { values: [{}] },
-          mark: { type: "image", width: img.width, height: img.height, align: "left", baseline: "top", aspect: false },
-          encoding: { url: { value: img.url }, x: { value: 0 }, y: { value: 0 } },
-        },
+        imageLayer(img.url, img.width, img.height),
         {
           data: { name: `cells_${p.name}`, format: { type: "csv", parse: { row: "number", col: "number", x0: "number", x1: "number", y0: "number", y1: "number", v: "number" } } },
           mark: { type: "rect", fillOpacity: 0, strokeOpacity: 0 },
           encoding: {
-            x,
-            x2: { field: "x1" },
-            y,
-            y2: { field: "y1" },
+            ...cellPosition(img.width, img.height),
             fill: { field: "v", type: "quantitative", title: p.name === "ablation" ? "drop" : "score", scale: { scheme: "viridis", domain, clamp: true }, legend: { orient: "bottom", direction: "horizontal", gradientLength: Math.min(160, img.width - 20) } },
             tooltip: [
               { field: "row", type: "quantitative" },
