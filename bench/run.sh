@@ -7,3 +7,4 @@ bash scripts/bootstrap.sh >&2
 node --import tsx bench/search.ts "$@"
 node --import tsx bench/approximate.ts "$@"
 node --import tsx bench/bank-build.ts "$@"
+node --import tsx bench/generate.ts "$@"

@@ -80,6 +80,7 @@ def test_vislens_json_overrides_chat_template_and_bos(models, tmp_path):
         "image_token_id": 4,
         "add_bos": False,
         "bos_token_id": 1,
+        "eos_token_ids": [2],
     }
 
 
@@ -97,4 +98,28 @@ def test_chat_template_without_an_image_slot_is_rejected(models, tmp_path):
     hf = _copy(models, "llava", tmp_path)
     (hf / "chat_template.jinja").write_text("{% for m in messages %}{{ m['role'] }}{% endfor %}")
     with pytest.raises(ExportError, match="chat template: expected one '<image>'"):
+        _resolve(hf)
+
+
+def test_eos_ids_come_from_generation_config_then_config(models, tmp_path):
+    hf = _copy(models, "llava", tmp_path)
+    gen = json.loads((hf / "generation_config.json").read_text())
+    (hf / "generation_config.json").write_text(json.dumps({**gen, "eos_token_id": [2, 0, 2]}))
+    assert _resolve(hf)[0]["eos_token_ids"] == [2, 0]  # a list, duplicates dropped, order kept
+    (hf / "generation_config.json").unlink()
+    assert _resolve(hf)[0]["eos_token_ids"] == [2]  # text_config.eos_token_id
+    config = json.loads((hf / "config.json").read_text())
+    del config["text_config"]["eos_token_id"]
+    (hf / "config.json").write_text(json.dumps(config))
+    assert "eos_token_ids" not in _resolve(hf)[0]  # none named: generation stops at its length limit
+
+
+def test_eos_id_outside_the_tokenizer_is_rejected(models, tmp_path):
+    hf = _copy(models, "llava", tmp_path)
+    gen = json.loads((hf / "generation_config.json").read_text())
+    (hf / "generation_config.json").write_text(json.dumps({**gen, "eos_token_id": 99999}))
+    with pytest.raises(ExportError, match='generation_config.json: field "eos_token_id" names token id 99999'):
+        _resolve(hf)
+    (hf / "generation_config.json").write_text(json.dumps({**gen, "eos_token_id": "</s>"}))
+    with pytest.raises(ExportError, match="expected a token id or a list of them"):
         _resolve(hf)

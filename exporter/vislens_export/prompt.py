@@ -1,4 +1,4 @@
-"""The manifest's `prompt` section: template, image token, BOS.
+"""The manifest's `prompt` section: template, image token, BOS, and the EOS ids that end generation.
 
 Where the template comes from, first match wins:
 1. `<hf-dir>/vislens.json` {"template": ..., "add_bos": ...} (either key optional);
@@ -13,7 +13,7 @@ from tokenizers import Tokenizer
 from transformers.utils.chat_template_utils import render_jinja_template
 
 from .archs import Arch
-from .checkpoint import OVERRIDE_FILE, Checkpoint
+from .checkpoint import OVERRIDE_FILE, Checkpoint, _optional_json
 from .errors import ExportError
 
 # Stands in for {prompt} while rendering a chat template; no template contains it by chance.
@@ -33,6 +33,30 @@ def _bos_token_id(ckpt: Checkpoint, tokenizer: Tokenizer) -> int | None:
         bos_id = cfg.get("bos_token_id")
         if isinstance(bos_id, int) and tokenizer.id_to_token(bos_id) is not None:
             return bos_id
+    return None
+
+
+def _eos_token_ids(ckpt: Checkpoint, tokenizer: Tokenizer) -> list[int] | None:
+    """The ids that end HF `generate`: generation_config.json's eos_token_id (an int or a list), else
+    config.json's (top level, then text_config), as transformers derives a generation config; None if
+    the checkpoint names none."""
+    gen_file = ckpt.path / "generation_config.json"
+    sources = [(gen_file, "eos_token_id", _optional_json(gen_file) or {})] if gen_file.is_file() else []
+    sources += [
+        (ckpt.path / "config.json", "eos_token_id", ckpt.config),
+        (ckpt.path / "config.json", "text_config.eos_token_id", ckpt.config.get("text_config") or {}),
+    ]
+    for file, field, cfg in sources:
+        value = cfg.get("eos_token_id")
+        if value is None:
+            continue
+        ids = [value] if isinstance(value, int) else value
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            raise ExportError(f'{file}: field "{field}" is {value!r}; expected a token id or a list of them')
+        for i in ids:
+            if i < 0 or tokenizer.id_to_token(i) is None:
+                raise ExportError(f'{file}: field "{field}" names token id {i}, which tokenizer.json does not have')
+        return list(dict.fromkeys(ids))
     return None
 
 
@@ -101,4 +125,7 @@ def resolve_prompt(ckpt: Checkpoint, arch: Arch, tokenizer: Tokenizer, image_tok
         "add_bos": add_bos,
         "bos_token_id": bos_id,
     }
+    eos_ids = _eos_token_ids(ckpt, tokenizer)
+    if eos_ids is not None:
+        prompt["eos_token_ids"] = eos_ids
     return prompt, source

@@ -1,7 +1,8 @@
 """python -m vislens_fixture train --out models/shapes-llava [--work DIR] [--quick]
    python -m vislens_fixture eval --out models/shapes-llava
    python -m vislens_fixture lenscheck --out models/shapes-llava
-   python -m vislens_fixture onnxcheck --out models/shapes-llava   (after vislens_export)"""
+   python -m vislens_fixture onnxcheck --out models/shapes-llava   (after vislens_export)
+   python -m vislens_fixture concepts --out models/shapes-llava [--check]   (the concept split)"""
 from __future__ import annotations
 
 import argparse
@@ -32,6 +33,9 @@ def main(argv=None):
     lc.add_argument("--out", required=True, type=Path)
     oc = sub.add_parser("onnxcheck", help="greedy captions from the exported bundle vs the HF ones")
     oc.add_argument("--out", required=True, type=Path)
+    cs = sub.add_parser("concepts", help="write (or --check) the seeded concept split <out>/concepts/")
+    cs.add_argument("--out", required=True, type=Path)
+    cs.add_argument("--check", action="store_true", help="regenerate in memory and compare with the files")
     a = ap.parse_args(argv)
     if a.cmd == "train":
         spec = recipe.FixtureSpec(name=a.out.name)
@@ -49,6 +53,17 @@ def main(argv=None):
     elif a.cmd == "eval":
         from .evaluate import evaluate
         evaluate(a.out)
+    elif a.cmd == "concepts":
+        import json
+
+        from . import imageset
+        if a.check:
+            res = imageset.check_image_set(a.out / "concepts", imageset.CONCEPT_SEED, imageset.CONCEPT_N,
+                                           imageset.CONCEPT_PURPOSE)
+            print(json.dumps(res))
+            ok = res["annotations_equal"] and not res["pixels_differ"] and not res["extra_files"]
+            raise SystemExit(0 if ok else 1)
+        print(imageset.write_concept_split(a.out))
     elif a.cmd == "onnxcheck":
         from .onnxcheck import onnx_check
         print(onnx_check(a.out))

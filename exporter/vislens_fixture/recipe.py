@@ -478,25 +478,8 @@ def save_hf(llava, tok_file: Path, out: Path):
 
 
 def write_eval_and_corpus(out: Path, spec: FixtureSpec):
-    from PIL import Image
-    ev = out / "eval"
-    ev.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(spec.eval_seed)
-    ann = []
-    for i in range(spec.n_eval):
-        s = world.sample_scene(rng)
-        fn = f"{i:04d}.png"
-        Image.fromarray(s.render()).save(ev / fn, optimize=True)
-        ann.append({"file": fn, "caption": s.caption(), "objects": [o.to_json() for o in s.objects],
-                    "relations": s.relations(), "patch_labels": s.labels.tolist(),
-                    "markup": s.markup()})
-    meta = {"image_size": [world.IMAGE_SIZE, world.IMAGE_SIZE], "patch_size": world.PATCH,
-            "grid": [world.GRID, world.GRID], "seed": spec.eval_seed,
-            "bbox": "[x0, y0, x1, y1] in pixels, x1/y1 exclusive",
-            "patch_labels": "rows x cols; 0 = background, k = objects[k-1] covers >= 25% of the patch "
-                            "(largest coverage wins)",
-            "images": ann}
-    (ev / "annotations.json").write_text(json.dumps(meta) + "\n")
+    from .imageset import write_image_set
+    write_image_set(out / "eval", spec.eval_seed, spec.n_eval)
     crng = np.random.default_rng(spec.corpus_seed)
     lines = world.corpus(crng, spec.corpus_n)
     (out / "corpus.txt").write_text("\n".join(lines) + "\n")

@@ -6,6 +6,7 @@ import { INFO_USAGE, infoCommand } from "./info";
 import { BANK_USAGE, bankCommand } from "./bank";
 import { INTERPRET_USAGE, interpretCommand } from "./interpret";
 import { EVAL_USAGE, evalCommand } from "./eval";
+import { CONCEPTS_USAGE, conceptsCommand } from "./concepts";
 import { ATTRIBUTE_USAGE, attributeCommand } from "./attribute";
 
 type Command = (argv: string[], out: (text: string) => void) => Promise<void>;
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, { run: Command; usage: string; summary: string }>
   bank: { run: bankCommand, usage: BANK_USAGE, summary: "build a contextual bank (LatentLens) from a text corpus" },
   interpret: { run: interpretCommand, usage: INTERPRET_USAGE, summary: "what each patch means at each layer, by lens" },
   eval: { run: evalCommand, usage: EVAL_USAGE, summary: "% of interpretable visual tokens by model, lens and layer (ground-truth judge)" },
+  concepts: { run: conceptsCommand, usage: CONCEPTS_USAGE, summary: "a concept dictionary for one word: K concepts with grounding words and images, and their overlap" },
   attribute: { run: attributeCommand, usage: ATTRIBUTE_USAGE, summary: "which heads and image patches raised the answer's log-probability (+ ablation check)" },
 };
 

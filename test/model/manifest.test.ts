@@ -49,3 +49,11 @@ test("parseManifest checks rules across fields: grid size, {image} count, tensor
   assertArtifactError(() => parseMutated((m) => { m.prompt.template = "{image}{image}"; }), "prompt.template", /exactly once, found 2/);
   assertArtifactError(() => parseMutated((m) => { m.llm.unembedding = "missing"; }), "llm", /"missing" that is not listed in weights/);
 });
+
+test("parseManifest accepts prompt.eos_token_ids, optional, and refuses ids outside the vocabulary", () => {
+  assert.equal(parseManifest(JSON.stringify(sampleManifest()), FILE).prompt.eos_token_ids, undefined, "old bundles have none");
+  assert.deepEqual(parseMutated((m) => { m.prompt.eos_token_ids = [2, 7]; }).prompt.eos_token_ids, [2, 7]);
+  assertArtifactError(() => parseMutated((m) => { m.prompt.eos_token_ids = [2, 20]; }), "prompt.eos_token_ids.1", /eos token id 20 is outside the vocabulary of 20/);
+  assertArtifactError(() => parseMutated((m) => { m.prompt.eos_token_ids = []; }), "prompt.eos_token_ids", /must NOT have fewer than 1 items/);
+  assertArtifactError(() => parseMutated((m) => { m.prompt.eos_token_ids = [1.5]; }), "prompt.eos_token_ids.0", /must be integer/);
+});
