@@ -25,6 +25,9 @@ def test_unembed_gives_log_sum_exp_target_logits_and_top_k():
     lse, target_logit, top_logits, top_ids = session.run(None, {"x": x, "w": w, "k": np.array([4]), "target": target})
     logits = x.astype(np.float64) @ w.T.astype(np.float64)
     expected_lse = np.log(np.exp(logits - logits.max(1, keepdims=True)).sum(1)) + logits.max(1)
+    assert lse.dtype == np.float64
+    # Only the float32 logits' own rounding remains (the sum is in float64).
+    np.testing.assert_allclose(lse[:, 0], np.log(np.exp((x @ w.T).astype(np.float64)).sum(1)), atol=1e-9)
     np.testing.assert_allclose(lse[:, 0], expected_lse, atol=1e-4)
     np.testing.assert_allclose(target_logit, np.take_along_axis(logits, target, 1), atol=1e-4)
     np.testing.assert_array_equal(top_ids, np.argsort(-logits, 1)[:, :4])

@@ -10,7 +10,7 @@ every bundle, old ones included.
            w        float32 [V, D]   the unembedding
            k        int64   [1]      how many top tokens to return (1 <= k <= V)
            target   int64   [n, 1]   one token id per row whose logit to return
-  outputs  lse      float32 [n, 1]   log Σ_v exp(logit_v): log softmax(logits)[t] = logit_t - lse
+  outputs  lse      float64 [n, 1]   log Σ_v exp(logit_v), summed in float64: log softmax[t] = logit_t - lse
            target_logit float32 [n, 1]
            top_logits   float32 [n, k]   the k largest logits, largest first
            top_ids      int64   [n, k]
@@ -41,7 +41,10 @@ def unembed_model() -> onnx.ModelProto:
     nodes = [
         helper.make_node("Gemm", ["x", "w"], ["logits"], transB=1),
         helper.make_node("Constant", [], ["axes"], value=helper.make_tensor("axes", i64, [1], [1])),
-        helper.make_node("ReduceLogSumExp", ["logits", "axes"], ["lse"], keepdims=1),
+        # The log-sum-exp in float64: a float32 sum over a large vocabulary drifts by ~1e-6, which
+        # shows in probabilities near 1.
+        helper.make_node("Cast", ["logits"], ["logits64"], to=TensorProto.DOUBLE),
+        helper.make_node("ReduceLogSumExp", ["logits64", "axes"], ["lse"], keepdims=1),
         helper.make_node("GatherElements", ["logits", "target"], ["target_logit"], axis=1),
         helper.make_node("TopK", ["logits", "k"], ["top_logits", "top_ids"], axis=1, largest=1, sorted=1),
     ]
@@ -55,7 +58,7 @@ def unembed_model() -> onnx.ModelProto:
             helper.make_tensor_value_info("target", i64, ["n", 1]),
         ],
         [
-            helper.make_tensor_value_info("lse", f32, ["n", 1]),
+            helper.make_tensor_value_info("lse", TensorProto.DOUBLE, ["n", 1]),
             helper.make_tensor_value_info("target_logit", f32, ["n", 1]),
             helper.make_tensor_value_info("top_logits", f32, ["n", "k_out"]),
             helper.make_tensor_value_info("top_ids", i64, ["n", "k_out"]),

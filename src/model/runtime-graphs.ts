@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { runtimeGraph, type Int64Tensor, type SessionOptions } from "./session";
+import { runtimeGraph, type Float64Tensor, type Int64Tensor, type SessionOptions } from "./session";
 import type { Tensor } from "./tensor";
 
 /**
@@ -11,15 +11,15 @@ import type { Tensor } from "./tensor";
 /** Repository root: this file is src/model/runtime-graphs.ts, or dist/model/runtime-graphs.js. */
 export const GRAPHS_DIR = path.resolve(__dirname, "..", "..", "graphs");
 
-/** Rows per onnxruntime call are chosen so the `[rows, V]` logits stay under this many bytes. */
-const LOGIT_BYTES = 128 * 2 ** 20;
+/** Rows per onnxruntime call are chosen so the `[rows, V]` float32 logits stay under this many bytes (twice that in float64 for the log-sum-exp). */
+const LOGIT_BYTES = 64 * 2 ** 20;
 
 /** Next-token statistics of n vectors. Shapes: `[n]`, `[n]`, `[n, k]`, `[n, k]`. */
 export interface UnembedStats {
   n: number;
   k: number;
-  /** log Σ_v exp(logit_v), so log softmax(logits)[t] = logit_t − lse. */
-  lse: Float32Array;
+  /** log Σ_v exp(logit_v), summed in float64, so log softmax(logits)[t] = logit_t − lse. */
+  lse: Float64Array;
   /** The logit of each row's target token (0 where no target was given). */
   targetLogit: Float32Array;
   /** The k largest logits of each row, largest first, and their token ids. */
@@ -58,7 +58,7 @@ export async function unembed(vectors: Float32Array, unembedding: Float32Array, 
   const out: UnembedStats = {
     n,
     k,
-    lse: new Float32Array(n),
+    lse: new Float64Array(n),
     targetLogit: new Float32Array(n),
     topLogits: new Float32Array(n * k),
     topIds: new Int32Array(n * k),
@@ -77,7 +77,7 @@ export async function unembed(vectors: Float32Array, unembedding: Float32Array, 
       k: kFeed,
       target: { type: "int64", data: targets, dims: [rows, 1] },
     });
-    out.lse.set((r.lse as Tensor).data, start);
+    out.lse.set((r.lse as Float64Tensor).data, start);
     out.targetLogit.set((r.target_logit as Tensor).data, start);
     out.topLogits.set((r.top_logits as Tensor).data, start * k);
     const ids = (r.top_ids as Int64Tensor).data;

@@ -18,6 +18,7 @@ export type Feed = { type: "float32"; data: Float32Array; dims: number[] } | { t
 
 /** A typed output: float32 outputs as Tensor, int64 outputs as BigInt64Array with their dims. */
 export type Int64Tensor = { shape: number[]; data: BigInt64Array };
+export type Float64Tensor = { shape: number[]; data: Float64Array };
 
 export interface GraphSession {
   file: string;
@@ -49,7 +50,7 @@ export function lazyGraph(file: string, spec: GraphSpec, options: SessionOptions
  * may be int64. Opened once per process.
  */
 export interface RuntimeGraph {
-  run(feeds: Record<string, Feed>): Promise<Record<string, Tensor | Int64Tensor>>;
+  run(feeds: Record<string, Feed>): Promise<Record<string, Tensor | Int64Tensor | Float64Tensor>>;
 }
 
 const runtimeGraphs = new Map<string, Promise<ort.InferenceSession>>();
@@ -73,10 +74,10 @@ export function runtimeGraph(file: string, options: SessionOptions = {}): Runtim
       const ortFeeds: Record<string, ort.Tensor> = {};
       for (const [name, feed] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(feed.type, feed.data, feed.dims);
       const results = await session.run(ortFeeds);
-      const out: Record<string, Tensor | Int64Tensor> = {};
+      const out: Record<string, Tensor | Int64Tensor | Float64Tensor> = {};
       for (const name of session.outputNames) {
         const t = results[name] as ort.Tensor;
-        out[name] = { shape: [...t.dims], data: t.data as Float32Array & BigInt64Array };
+        out[name] = { shape: [...t.dims], data: t.data as Float32Array & BigInt64Array & Float64Array };
       }
       return out;
     },
