@@ -12,7 +12,7 @@ import { applyFrozenNorm, type FrozenNorm } from "./frozen-norm";
 /** log p(ŷ) under φ for each row of `vectors` (`[n, D]`): `[n]`. */
 export async function answerLogProbs(bundle: Bundle, norm: FrozenNorm, vectors: Float32Array, target: number): Promise<Float64Array> {
   const D = bundle.manifest.llm.hidden_size;
-  const stats = await unembed(applyFrozenNorm(norm, vectors), bundle.weights.unembedding, D, { targets: target });
+  const stats = await unembed(applyFrozenNorm(norm, vectors), bundle.weights.unembedding, D, { ...bundle.session, targets: target });
   return Float64Array.from(stats.targetLogit, (t, i) => t - stats.lse[i]);
 }
 
@@ -47,6 +47,6 @@ export async function importance(
 export async function decodeThroughNorm(bundle: Bundle, norm: FrozenNorm, vectors: Float32Array, k: number): Promise<{ ids: Int32Array; logits: Float32Array; k: number }> {
   const D = bundle.manifest.llm.hidden_size;
   const kk = Math.min(k, bundle.manifest.llm.vocab_size);
-  const stats = await unembed(applyFrozenNorm(norm, vectors), bundle.weights.unembedding, D, { k: kk });
+  const stats = await unembed(applyFrozenNorm(norm, vectors), bundle.weights.unembedding, D, { ...bundle.session, k: kk });
   return { ids: stats.topIds, logits: stats.topLogits, k: kk };
 }

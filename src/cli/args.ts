@@ -23,3 +23,10 @@ export function positiveInt(name: string, text: string | undefined, fallback: nu
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, got ${JSON.stringify(text)}`);
   return n;
 }
+
+/** `--device cpu|cuda` (default cpu): where the bundle's graphs run. */
+export function deviceOption(text: string | undefined): "cpu" | "cuda" {
+  const device = text ?? "cpu";
+  if (device !== "cpu" && device !== "cuda") throw new UsageError(`--device must be cpu or cuda, got ${JSON.stringify(text)}`);
+  return device;
+}

@@ -3,10 +3,10 @@ import { attributeAnswer } from "../attribution/attribute";
 import { parseHeadSelection } from "../attribution/select-heads";
 import { attributionToJSON } from "../attribution/to-json";
 import { openBundle } from "../model/bundle";
-import { parse, positiveInt, UsageError } from "./args";
+import { deviceOption, parse, positiveInt, UsageError } from "./args";
 
 export const ATTRIBUTE_USAGE =
-  "vislens attribute <bundle> --image <file> --prompt <text> [--target <token>|--target-id <id>] [--heads top:10|all|L.H,...] [--position T] [--ablate] [--baseline mean|zero] [--top-positions 10] [--json]";
+  "vislens attribute <bundle> --image <file> --prompt <text> [--target <token>|--target-id <id>] [--heads top:10|all|L.H,...] [--position T] [--ablate] [--baseline mean|zero] [--top-positions 10] [--json] [--device cpu|cuda]";
 
 const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : "n/a");
 
@@ -23,6 +23,7 @@ export async function attributeCommand(argv: string[], out: (text: string) => vo
     baseline: { type: "string" },
     "top-positions": { type: "string" },
     json: { type: "boolean" },
+    device: { type: "string" },
   });
   if (positionals.length !== 1) throw new UsageError(`expected one bundle directory, got ${positionals.length}`);
   if (!values.image) throw new UsageError("--image is required: attribution explains an answer about an image");
@@ -41,7 +42,7 @@ export async function attributeCommand(argv: string[], out: (text: string) => vo
   const position = values.position === undefined ? undefined : Number(values.position);
   if (position !== undefined && !Number.isInteger(position)) throw new UsageError(`--position must be an integer, got ${JSON.stringify(values.position)}`);
 
-  const bundle = await openBundle(positionals[0]);
+  const bundle = await openBundle(positionals[0], { device: deviceOption(values.device) });
   try {
     const r = await attributeAnswer(bundle, values.image, {
       prompt: values.prompt ?? "",

@@ -1,9 +1,9 @@
 import { openBundle } from "../model/bundle";
 import { imageHiddenStates } from "../model/hidden";
 import type { Tensor } from "../model/tensor";
-import { parse, UsageError } from "./args";
+import { deviceOption, parse, UsageError } from "./args";
 
-export const HIDDEN_USAGE = "vislens hidden <bundle> --image <file> [--image <file> ...] [--prompt <text>] [--json]";
+export const HIDDEN_USAGE = "vislens hidden <bundle> --image <file> [--image <file> ...] [--prompt <text>] [--json] [--device cpu|cuda]";
 
 /** Mean L2 norm of the tokens at each layer of a `[layers, tokens, dim]` tensor. */
 export function meanNormPerLayer(t: Tensor): number[] {
@@ -31,12 +31,13 @@ export async function hiddenCommand(argv: string[], out: (text: string) => void)
     image: { type: "string", multiple: true },
     prompt: { type: "string" },
     json: { type: "boolean" },
+    device: { type: "string" },
     "no-verify": { type: "boolean" },
   });
   if (positionals.length !== 1) throw new UsageError(`expected one bundle directory, got ${positionals.length}`);
   const images = values.image ?? [];
   if (images.length === 0) throw new UsageError("--image is required");
-  const bundle = await openBundle(positionals[0], { verifyChecksums: !values["no-verify"] });
+  const bundle = await openBundle(positionals[0], { verifyChecksums: !values["no-verify"], device: deviceOption(values.device) });
   try {
     const norms: number[][] = [];
     let shape: number[] = [];

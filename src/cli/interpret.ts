@@ -5,10 +5,10 @@ import { interpretImage } from "../lenses/interpret";
 import { isLensName, LENS_NAMES, type LensName } from "../lenses/types";
 import { openBundle } from "../model/bundle";
 import { imageHiddenStates } from "../model/hidden";
-import { parse, UsageError } from "./args";
+import { deviceOption, parse, UsageError } from "./args";
 
 export const INTERPRET_USAGE =
-  "vislens interpret <bundle> --image <file> [--bank <dir>] [--lens latent|logit|embedding|all] [--layers 0,4|all] [--top-k 5] [--patch r,c] [--prompt <text>] [--approximate] [--json]";
+  "vislens interpret <bundle> --image <file> [--bank <dir>] [--lens latent|logit|embedding|all] [--layers 0,4|all] [--top-k 5] [--patch r,c] [--prompt <text>] [--approximate] [--json] [--device cpu|cuda]";
 
 function parsePatch(text: string, rows: number, cols: number): number {
   const m = /^(\d+),(\d+)$/.exec(text.trim());
@@ -30,6 +30,7 @@ export async function interpretCommand(argv: string[], out: (text: string) => vo
     prompt: { type: "string" },
     approximate: { type: "boolean" },
     json: { type: "boolean" },
+    device: { type: "string" },
   });
   if (positionals.length !== 1) throw new UsageError(`expected one bundle directory, got ${positionals.length}`);
   if (!values.image) throw new UsageError("--image is required");
@@ -42,7 +43,7 @@ export async function interpretCommand(argv: string[], out: (text: string) => vo
   const k = Number(values["top-k"] ?? 5);
   if (!Number.isInteger(k) || k < 1) throw new UsageError(`--top-k must be a positive integer, got ${JSON.stringify(values["top-k"])}`);
 
-  const bundle = await openBundle(positionals[0]);
+  const bundle = await openBundle(positionals[0], { device: deviceOption(values.device) });
   try {
     const { num_layers } = bundle.manifest.llm;
     const [rows, cols] = bundle.manifest.vision.grid;

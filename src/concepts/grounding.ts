@@ -38,7 +38,7 @@ export async function decodeDirections(bundle: Bundle, vectors: Matrix, layer: C
       applyFinalNorm(final_norm, bundle.weights.finalNormWeight, bundle.weights.finalNormBias, Float32Array.from(row), row);
     }
   }
-  const stats = await unembed(x, bundle.weights.unembedding, D, { k: kk });
+  const stats = await unembed(x, bundle.weights.unembedding, D, { ...bundle.session, k: kk });
   return { ids: stats.topIds, k: kk };
 }
 

@@ -22,7 +22,7 @@ export function createLenses(bundle: Bundle, names: readonly LensName[], bank?: 
       case "embedding":
         return embeddingLens(bundle.weights.embedding, llm.hidden_size, bundle.tokenizer);
       case "logit":
-        return logitLens(bundle.weights, llm.final_norm, bundle.tokenizer, llm.vocab_size);
+        return logitLens(bundle.weights, llm.final_norm, bundle.tokenizer, llm.vocab_size, bundle.session);
     }
   });
 }

@@ -2,6 +2,7 @@ import type { BundleWeights } from "../model/bundle";
 import type { FinalNorm } from "../model/manifest";
 import { applyFinalNorm } from "../model/norm";
 import { unembed } from "../model/runtime-graphs";
+import type { SessionOptions } from "../model/session";
 import type { TextTokenizer } from "../model/tokenizer";
 import { checkQueries, type Lens, type Neighbour } from "./types";
 
@@ -12,7 +13,7 @@ import { checkQueries, type Lens, type Neighbour } from "./types";
  * with the log-sum-exp and a top-k in onnxruntime), never a loop over vocabulary × width in
  * JavaScript.
  */
-export function logitLens(weights: BundleWeights, finalNorm: FinalNorm, tokenizer: TextTokenizer, vocabSize: number): Lens {
+export function logitLens(weights: BundleWeights, finalNorm: FinalNorm, tokenizer: TextTokenizer, vocabSize: number, session: SessionOptions = {}): Lens {
   const D = weights.finalNormWeight.length;
   const V = vocabSize;
   if (weights.unembedding.length !== V * D) throw new RangeError(`LogitLens: the unembedding has ${weights.unembedding.length} values, expected ${V} x ${D}`);
@@ -26,7 +27,7 @@ export function logitLens(weights: BundleWeights, finalNorm: FinalNorm, tokenize
       const kk = Math.min(k, V);
       const normed = new Float32Array(Q * D);
       for (let q = 0; q < Q; q++) applyFinalNorm(finalNorm, weights.finalNormWeight, weights.finalNormBias, queries.subarray(q * D, (q + 1) * D), normed.subarray(q * D, (q + 1) * D));
-      const stats = await unembed(normed, weights.unembedding, D, { k: kk });
+      const stats = await unembed(normed, weights.unembedding, D, { ...session, k: kk });
       return Array.from({ length: Q }, (_, q): Neighbour[] =>
         Array.from({ length: kk }, (_, i) => {
           const id = stats.topIds[q * kk + i];

@@ -30,6 +30,8 @@ export interface Bundle {
   attribution: GraphSession | null;
   /** SHA-256 of manifest.json: identifies the exact model (banks record it). */
   fingerprint: string;
+  /** Where its graphs run ("cpu" or "cuda") and with how many threads; the engine's own graphs follow it. */
+  session: SessionOptions;
   close(): Promise<void>;
 }
 
@@ -109,6 +111,7 @@ export async function openBundle(dir: string, options: OpenBundleOptions = {}): 
     llm,
     attribution,
     fingerprint: sha256File(path.join(dir, "manifest.json")),
+    session: { device: options.device ?? "cpu", ...(options.deviceId !== undefined ? { deviceId: options.deviceId } : {}), ...(options.intraOpNumThreads ? { intraOpNumThreads: options.intraOpNumThreads } : {}) },
     async close() {
       await vision.release();
       await llm.release();

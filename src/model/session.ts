@@ -1,3 +1,5 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as ort from "onnxruntime-node";
 import { ArtifactError } from "../errors";
 import type { GraphSpec } from "./manifest";
@@ -9,9 +11,49 @@ import type { Tensor } from "./tensor";
  * not mid-run inside onnxruntime), and converts between plain typed arrays and ORT tensors.
  */
 
+/** Where a graph runs: the CPU (default), or an NVIDIA GPU through onnxruntime's CUDA execution provider. */
+export const DEVICES = ["cpu", "cuda"] as const;
+export type Device = (typeof DEVICES)[number];
+
+export function isDevice(value: unknown): value is Device {
+  return (DEVICES as readonly unknown[]).includes(value);
+}
+
 export interface SessionOptions {
   /** Threads for one operator; default: onnxruntime's choice (all cores). */
   intraOpNumThreads?: number;
+  /**
+   * "cpu" (default) or "cuda" (opt-in: needs onnxruntime-node's CUDA binaries, which the default
+   * offline install leaves out; see docs/gpu.md). Operators the CUDA provider lacks fall back to the CPU.
+   */
+  device?: Device;
+  /** The CUDA device index (default 0). */
+  deviceId?: number;
+}
+
+/** The shared library of onnxruntime's CUDA execution provider, inside the onnxruntime-node package. */
+export function cudaProviderLibrary(): string {
+  const binding = path.dirname(require.resolve("onnxruntime-node/package.json"));
+  return path.join(binding, "bin", "napi-v6", `${process.platform}`, `${process.arch}`, "libonnxruntime_providers_cuda.so");
+}
+
+/** The session options for onnxruntime: execution providers in order of preference, threads. */
+function ortOptions(options: SessionOptions): ort.InferenceSession.SessionOptions {
+  const device = options.device ?? "cpu";
+  if (!isDevice(device)) throw new RangeError(`device must be one of ${DEVICES.join(", ")}, got ${JSON.stringify(device)}`);
+  let providers: ort.InferenceSession.ExecutionProviderConfig[] = ["cpu"];
+  if (device === "cuda") {
+    const library = cudaProviderLibrary();
+    if (!fs.existsSync(library)) {
+      throw new RangeError(
+        `device "cuda": onnxruntime's CUDA execution provider is not installed (${library} is missing). ` +
+          "The default install is CPU-only and offline; on a machine with an NVIDIA GPU, CUDA 12 and cuDNN 9, " +
+          "run `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` (it downloads the provider), then retry (docs/gpu.md)",
+      );
+    }
+    providers = [{ name: "cuda", deviceId: options.deviceId ?? 0 }, "cpu"];
+  }
+  return { executionProviders: providers, ...(options.intraOpNumThreads ? { intraOpNumThreads: options.intraOpNumThreads } : {}) };
 }
 
 export type Feed = { type: "float32"; data: Float32Array; dims: number[] } | { type: "int64"; data: BigInt64Array; dims: number[] };
@@ -56,18 +98,18 @@ export interface RuntimeGraph {
 const runtimeGraphs = new Map<string, Promise<ort.InferenceSession>>();
 
 export function runtimeGraph(file: string, options: SessionOptions = {}): RuntimeGraph {
-  const key = `${file}#${options.intraOpNumThreads ?? 0}`;
+  const key = `${file}#${options.intraOpNumThreads ?? 0}#${options.device ?? "cpu"}#${options.deviceId ?? 0}`;
   return {
     async run(feeds) {
       let pending = runtimeGraphs.get(key);
       if (!pending) {
-        pending = ort.InferenceSession.create(file, {
-          executionProviders: ["cpu"],
-          ...(options.intraOpNumThreads ? { intraOpNumThreads: options.intraOpNumThreads } : {}),
-        }).catch((error: Error) => {
-          runtimeGraphs.delete(key);
-          throw new ArtifactError(file, `onnxruntime cannot load this vislens runtime graph: ${error.message} (rebuild it with python -m vislens_export.runtime_graphs)`);
-        });
+        pending = Promise.resolve()
+          .then(() => ort.InferenceSession.create(file, ortOptions(options)))
+          .catch((error: Error) => {
+            runtimeGraphs.delete(key);
+            if (error instanceof RangeError) throw error;
+            throw new ArtifactError(file, `onnxruntime cannot load this vislens runtime graph: ${error.message} (rebuild it with python -m vislens_export.runtime_graphs)`);
+          });
         runtimeGraphs.set(key, pending);
       }
       const session = await pending;
@@ -87,12 +129,11 @@ export function runtimeGraph(file: string, options: SessionOptions = {}): Runtim
 export async function openGraph(file: string, spec: GraphSpec, options: SessionOptions = {}): Promise<GraphSession> {
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(file, {
-      executionProviders: ["cpu"],
-      ...(options.intraOpNumThreads ? { intraOpNumThreads: options.intraOpNumThreads } : {}),
-    });
+    session = await ort.InferenceSession.create(file, ortOptions(options));
   } catch (error) {
-    throw new ArtifactError(file, `onnxruntime cannot load this graph: ${(error as Error).message}`);
+    if (error instanceof RangeError) throw error;
+    const how = options.device === "cuda" ? ` with the CUDA execution provider (device "cuda"; see docs/gpu.md)` : "";
+    throw new ArtifactError(file, `onnxruntime cannot load this graph${how}: ${(error as Error).message}`);
   }
   const expectIn = Object.keys(spec.inputs).sort();
   const expectOut = Object.keys(spec.outputs).sort();

@@ -80,3 +80,14 @@ test("vislens info says whether a bundle can attribute answers", () => {
   assert.match(old.stdout, /attribution {2}no: exported without attribution\.onnx/);
   assert.equal(JSON.parse(vislens("info", path.join(REPO, "models", "shapes-lm8-clip"), "--json").stdout).attribution, null);
 });
+
+test("--device: cuda without its provider exits 1 naming the library; an unknown device is a usage error", () => {
+  const image = path.join(FIXTURE_BUNDLE, "eval", "0000.png");
+  const cuda = vislens("hidden", FIXTURE_BUNDLE, "--image", image, "--device", "cuda", "--json");
+  if (cuda.code === 0) return void assert.equal(JSON.parse(cuda.stdout).layers, manifest.llm.num_layers + 1); // a machine with the CUDA provider installed
+  assert.equal(cuda.code, 1);
+  assert.match(cuda.stderr, /CUDA execution provider is not installed \(.*libonnxruntime_providers_cuda\.so is missing\)/);
+  const tpu = vislens("interpret", FIXTURE_BUNDLE, "--image", image, "--device", "tpu");
+  assert.equal(tpu.code, 2);
+  assert.match(tpu.stderr, /--device must be cpu or cuda, got "tpu"/);
+});
