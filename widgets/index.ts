@@ -16,6 +16,7 @@ export { layerAlignmentHeatmap, type LayerAlignmentHeatmapOptions } from "./laye
 export { dataFrameView, type DataFrameLike, type DataFrameViewOptions } from "./dataframe-view";
 export { patchWords, WORD_MAX_CHARS, type PatchWordsExample, type PatchWordsOptions } from "./patch-words";
 export { attributionHeads, attributionMaps, attributionLayers, attributionTopPositions, type AttributionHeadsOptions, type AttributionMapsOptions } from "./attribution";
+export { conceptGrid, conceptLocal, conceptScatter, type ConceptGridOptions, type ConceptLocalOptions, type ConceptScatterOptions, type ConceptGridInput, type LocalInput, type ScatterInput } from "./concepts";
 export { topScore, defaultScore, type PatchScore, type ScoreField } from "./score";
 export { createWidget, type Widget, type WidgetParts } from "./widget";
 export { VEGALITE_MIME, VEGALITE_SCHEMA, type MimeBundle, type VegaLiteSpec } from "./spec";

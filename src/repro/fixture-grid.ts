@@ -41,6 +41,13 @@ export interface FixtureGrid {
   images: number;
   /** True when every held-out image is used. */
   full: boolean;
+  /** The shared concept split (models/shapes-llava/concepts: 2,000 annotated images the model never saw; docs/concepts.md). */
+  conceptDir: string;
+  /**
+   * Concept-split images a concept notebook fits on: $VISLENS_CONCEPT_IMAGES when set (the test
+   * suite runs notebook 09 on a subset this way), else undefined: all of them.
+   */
+  conceptImages: number | undefined;
   /** Where results (CSV, figures) go: <cache>/results/ (created by fixtureGrid). */
   resultsDir: string;
   /** A model's bank directory in the cache; `variant` names a non-default bank (e.g. "corpus-1pct"). */
@@ -57,7 +64,8 @@ export function fixtureGrid(modelsDir = path.join(VISLENS_ROOT, "models")): Fixt
   // The first fixture first (the notebooks' single-model examples use it), then the grid's order.
   const models = [SHARED, ...names.filter((n) => n !== SHARED)].map((name) => ({ name, dir: path.join(modelsDir, name) }));
   const evalSet = readShapesEvalSet(path.join(modelsDir, SHARED, "eval"));
-  const images = imagesFromEnv(evalSet.annotations.length);
+  const images = imagesFromEnv("VISLENS_EVAL_IMAGES", evalSet.annotations.length);
+  const conceptImages = imagesFromEnv("VISLENS_CONCEPT_IMAGES", Infinity);
   const cache = cacheDir();
   const bankDir = (model: string, variant?: string) => path.join(cache, "banks", variant ? path.join(variant, model) : model);
   const corpus = path.join(modelsDir, SHARED, "corpus.txt");
@@ -69,6 +77,8 @@ export function fixtureGrid(modelsDir = path.join(VISLENS_ROOT, "models")): Fixt
     evalSet,
     images,
     full: images === evalSet.annotations.length,
+    conceptDir: path.join(modelsDir, SHARED, "concepts"),
+    conceptImages: Number.isFinite(conceptImages) ? conceptImages : undefined,
     resultsDir,
     bankDir,
     async open(model, bankCorpus = corpus, variant) {
@@ -85,10 +95,10 @@ export function fixtureGrid(modelsDir = path.join(VISLENS_ROOT, "models")): Fixt
   };
 }
 
-function imagesFromEnv(available: number): number {
-  const text = process.env.VISLENS_EVAL_IMAGES;
+function imagesFromEnv(variable: string, available: number): number {
+  const text = process.env[variable];
   if (text === undefined || text === "" || text === "all") return available;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`VISLENS_EVAL_IMAGES must be a positive integer or "all", got ${JSON.stringify(text)}`);
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`${variable} must be a positive integer or "all", got ${JSON.stringify(text)}`);
   return Math.min(n, available);
 }

@@ -11,7 +11,8 @@
  * How the neighbour lists are read: JupyterLab renders Vega on a canvas, so the test uses the
  * chart's own "Save as SVG" action (vega-embed's export of the live view, scenegraph as it is now)
  * and compares its text before and after the click; the patch is found by hovering and reading
- * Vega's tooltip ("patch: N"), not by assuming a layout.
+ * Vega's tooltip ("patch: N"), not by assuming a layout. A second notebook, written by the test,
+ * shows a concept grid (issue #10), read back the same way: its images and every concept's words.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
@@ -161,7 +162,7 @@ async function waitForRunAll(page: Page, timeoutMs: number): Promise<void> {
   throw new Error(`cells still running after ${timeoutMs / 1000} s`);
 }
 
-describe("JupyterLab + Chromium: the quickstart's patch explorer", () => {
+describe("JupyterLab + Chromium: the quickstart's patch explorer, a concept grid", () => {
   let tmp = "";
   let lab: Lab | undefined;
   let browser: Browser | undefined;
@@ -282,6 +283,51 @@ describe("JupyterLab + Chromium: the quickstart's patch explorer", () => {
     assert.deepEqual([caption(moved).patch, caption(moved).layer], [target.patch, max]);
     assert.notDeepEqual(lists(moved), lists(after), "the neighbour lists did not follow the layer slider");
     lap(`slider to layer ${max}`);
+    await page.close();
+  });
+
+  it("shows a concept grid (issue #10) in a cell: every concept's top images and words", { timeout: 180_000 }, async () => {
+    // A small notebook written here: a 4-concept dictionary of "circle" on 60 concept-split images.
+    const cell = [
+      'import { fixtureGrid, openBundle, readConceptImages, conceptSamples, learnConcepts } from "vislens";',
+      'import { conceptGrid } from "vislens/widgets";',
+      "const grid = fixtureGrid();",
+      "const bundle = await openBundle(grid.models[0].dir);",
+      'const samples = await conceptSamples(bundle, readConceptImages(grid.conceptDir, { limit: 60 }), "circle");',
+      'const concepts = await learnConcepts(bundle, samples, { method: "snmf", k: 4 });',
+      "await bundle.close();",
+      "console.log(JSON.stringify(concepts.concepts.map((c) => c.words)));",
+      "await conceptGrid(concepts).show();",
+    ].join("\n");
+    const notebook = JSON.parse(fs.readFileSync(path.join(tmp, "notebooks", NOTEBOOK), "utf8")) as { metadata: unknown };
+    const name = "concept-grid.ipynb";
+    fs.writeFileSync(path.join(tmp, "notebooks", name), JSON.stringify({ cells: [{ cell_type: "code", execution_count: null, id: "c0", metadata: {}, outputs: [], source: cell }], metadata: notebook.metadata, nbformat: 4, nbformat_minor: 5 }));
+    const page = await browser!.newPage({ viewport: { width: 1600, height: 1100 } });
+    page.on("pageerror", (err) => pageErrors.push(String(err)));
+    const t0 = Date.now();
+    await page.goto(lab!.url(`/lab/tree/${name}`));
+    // This notebook's tab is the current one (Lab may restore the quickstart's beside it) and its kernel idle.
+    await page.waitForFunction((tab) => {
+      const current = [...document.querySelectorAll(".lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel")].map((e: any) => e.textContent);
+      return current.includes(tab) && Boolean(document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator[data-status="idle"]'));
+    }, name, { timeout: 90_000, polling: 200 });
+    await page.getByRole("menuitem", { name: "Run", exact: true }).click();
+    await page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click();
+    await waitForRunAll(page, 120_000);
+    const words = JSON.parse((await page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) [data-mime-type="application/vnd.jupyter.stdout"]').first().textContent()) ?? "[]") as string[][];
+    assert.equal(words.length, 4);
+    // Rendered by JupyterLab's Vega-Lite 5 renderer; read back through the chart's "Save as SVG".
+    const chart = page.locator('.jp-RenderedVegaLite:has(.chart-wrapper[aria-label^="vislens concept grid"])');
+    await chart.locator("canvas, svg.marks").first().waitFor({ timeout: 30_000 });
+    const svg = await exportSVG(chart);
+    assert.equal((svg.match(/<image\b/g) ?? []).length, 4 * 5, "the grid draws 5 images per concept");
+    const texts = svgTexts(svg);
+    for (const [k, list] of words.entries()) {
+      assert.ok(texts.includes(`concept ${k}`));
+      for (const w of list) assert.ok(texts.includes(w), `concept ${k}'s word "${w}" is not drawn`);
+    }
+    await chart.screenshot({ path: path.join(ARTIFACTS, "lab-concept-grid.png") });
+    console.log(`# concept grid rendered in Lab: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     await page.close();
   });
 });

@@ -10,7 +10,8 @@
  * The reproduction notebooks (03-07) evaluate the fixture grid on the first REPRO_IMAGES held-out
  * images, with banks and results in a fresh cache (VISLENS_CACHE_DIR), so the default run stays
  * short; `VISLENS_NOTEBOOKS=full npm test` runs them on every held-out image, as a user's
- * JupyterLab does.
+ * JupyterLab does. Notebook 09 (concept dictionaries) fits on the first CONCEPT_IMAGES images of the
+ * concept split (VISLENS_CONCEPT_IMAGES; all 2,000 in the full run), their captions generated afresh.
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -25,6 +26,8 @@ import {
 const EXECUTE = path.join(__dirname, "execute.py");
 const FULL = process.env.VISLENS_NOTEBOOKS === "full";
 const REPRO_IMAGES = FULL ? "all" : "40";
+/** Concept-split images notebook 09 fits on (captions are generated afresh in the test's cache: about 0.1 s each). */
+const CONCEPT_IMAGES = FULL ? "all" : "200";
 /** An executed notebook stays well inside this (the issue's budget is 2 MB for a much larger explorer). */
 const MAX_EXECUTED_BYTES = 4 << 20;
 
@@ -47,6 +50,9 @@ function execute(src: string, dst: string, env: NodeJS.ProcessEnv): Promise<Run>
 const imagesPerRow = () => (FULL ? heldOutImages() : Number(REPRO_IMAGES));
 function heldOutImages(): number {
   return (JSON.parse(fs.readFileSync(path.join(REPO, "models", "shapes-llava", "eval", "annotations.json"), "utf8")) as { images: unknown[] }).images.length;
+}
+function conceptSplitImages(): number {
+  return (JSON.parse(fs.readFileSync(path.join(REPO, "models", "shapes-llava", "concepts", "annotations.json"), "utf8")) as { images: unknown[] }).images.length;
 }
 const GRID = fs.readdirSync(path.join(REPO, "models")).filter((n) => fs.existsSync(path.join(REPO, "models", n, "manifest.json")));
 
@@ -119,6 +125,36 @@ const METHODS: Record<string, (results: string, text: string, started: number) =
     assert.ok(m, "the notebook states the Spearman of both maps");
     assert.equal(Number(m[3]), rows.length);
   },
+  "09-concepts.ipynb": (results, text, started) => {
+    const file = path.join(results, "concepts-comparison.csv");
+    writtenSince(file, started);
+    const rows = csvRows(file);
+    // The paper's table: every token with the four methods, in the paper's order.
+    const methods = ["simple", "pca", "kmeans", "snmf"];
+    const tokens = [...new Set(rows.map((r) => r.token))];
+    assert.ok(tokens.length >= 4, `only ${tokens.length} tokens: ${tokens.join(", ")}`);
+    for (const t of tokens) assert.deepEqual(rows.filter((r) => r.token === t).map((r) => r.method), methods, t);
+    for (const r of rows) {
+      assert.equal(Number(r.trainImages), FULL ? conceptSplitImages() : Number(CONCEPT_IMAGES));
+      assert.equal(Number(r.testImages), imagesPerRow());
+      assert.ok(Number(r.k) >= 2 && Number(r.k) <= Math.min(20, Number(r.samples)), `${r.token} ${r.method}: K = ${r.k} for ${r.samples} samples`);
+      assert.ok(Number(r.testSamples) > 0, `${r.token}: no held-out sample`);
+      for (const k of ["overlap", "top1", "top3", "randomTop1", "randomTop3"]) assert.ok(Number(r[k]) >= 0 && Number(r[k]) <= 1, `${r.token} ${r.method} ${k} = ${r[k]}`);
+    }
+    // The paper's numbers beside ours: mean overlap per method, and top-1 usefulness.
+    const mean = (method: string, key: string) => rows.filter((r) => r.method === method).reduce((a, r) => a + Number(r[key]), 0) / tokens.length;
+    for (const [method, title, paper] of [["simple", "Simple", "0.516"], ["pca", "PCA", "0.005"], ["kmeans", "K-means", "0.464"], ["snmf", "semi-NMF", "0.129"]]) {
+      const m = new RegExp(`overlap, ${title}: ours ([\\d.]+) \\(mean of ${tokens.length} tokens\\), paper ${paper.replace(".", "\\.")} \\(mean of dog, bus, train, cat\\)`).exec(text);
+      assert.ok(m, `the notebook states ${title}'s overlap beside the paper's ${paper}`);
+      assert.ok(Math.abs(Number(m[1]) - mean(method, "overlap")) < 1e-3, `${title}: printed ${m[1]}, CSV mean ${mean(method, "overlap")}`);
+    }
+    const u = /usefulness top-1, ours \(mean of \d+ tokens\): Simple ([\d.]+), PCA [\d.]+, K-means [\d.]+, semi-NMF ([\d.]+), random directions ([\d.]+)/.exec(text);
+    assert.ok(u, "the notebook states the test usefulness against random words");
+    assert.ok(Math.abs(Number(u[2]) - mean("snmf", "top1")) < 1e-3 && Math.abs(Number(u[3]) - mean("snmf", "randomTop1")) < 1e-3);
+    assert.match(text, /usefulness top-1, paper \(dog, CLIPScore\): semi-NMF \.610, Simple \.546, random \.519/);
+    // The widgets: the grid, the local panel, the two scatters (their text/plain summaries).
+    for (const w of [/Concept grid: "circle": \d+ concepts, semi-NMF/, /Local interpretation of \d+\.png/, /Grounded vs random words on \d+ test images/, /Test usefulness \(top-1\) vs random-direction words/]) assert.match(text, w);
+  },
 };
 
 function outputsOf(nb: Notebook): NotebookOutput[] {
@@ -153,7 +189,7 @@ describe("notebooks/ executed headless (nbclient, vislens kernel)", () => {
     requireKernel();
     tmp = tempDir("vislens-notebooks-");
     work = copyNotebooks(path.join(tmp, "notebooks"));
-    env = isolatedJupyterEnv(tmp, { VISLENS_BANK_DIR: path.join(tmp, "bank"), VISLENS_CACHE_DIR: path.join(tmp, "cache"), VISLENS_EVAL_IMAGES: REPRO_IMAGES });
+    env = isolatedJupyterEnv(tmp, { VISLENS_BANK_DIR: path.join(tmp, "bank"), VISLENS_CACHE_DIR: path.join(tmp, "cache"), VISLENS_EVAL_IMAGES: REPRO_IMAGES, VISLENS_CONCEPT_IMAGES: CONCEPT_IMAGES });
     for (const name of notebookNames()) before_.set(name, fs.readFileSync(path.join(NOTEBOOKS, name), "utf8"));
   });
 
