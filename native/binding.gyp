@@ -5,6 +5,7 @@
       "sources": [
         "src/addon.cc",
         "src/search.cc",
+        "src/mapped.cc",
         "src/kernel_scalar.cc",
         "src/kernel_avx2.cc",
         "src/kernel_avx512.cc"

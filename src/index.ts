@@ -35,13 +35,15 @@ export { openSafetensors } from "./io/safetensors";
 
 // Contextual banks (LatentLens) and search.
 export { buildBank, DEFAULT_POLICY, type BuildBankOptions, type BuildProgress } from "./bank/build";
-export { openBank, type Bank, type BankMatrix, type OpenBankOptions } from "./bank/open";
+export { openBank, verifyBank, type Bank, type BankMatrix, type BankSegment, type OpenBankOptions } from "./bank/open";
+export { type BankVerification } from "./bank/verify";
+export { mapNpy, mapNpySegments, isMapped, type MapAdvice } from "./bank/mapped";
 export { readBankManifest, BANK_FORMAT_VERSION, type BankManifest, type BankDtype } from "./bank/format";
 export { defaultContextualLayers, parseLayerList } from "./bank/layers";
 export { readCorpus, subsampleCorpus, type Corpus } from "./bank/corpus";
 export { ensureBank, type EnsureBankResult } from "./bank/ensure";
 export { selectContexts, type ContextPolicy, type SelectedContext } from "./bank/select";
-export { searchTopK, searchTopKSync, mergeTopK, type RowMatrix, type TopKResult, type MergedTopK } from "./bank/search";
+export { searchTopK, searchTopKSync, searchSegments, mergeTopK, type RowMatrix, type RowSegment, type TopKResult, type MergedTopK } from "./bank/search";
 
 // Lenses.
 export {

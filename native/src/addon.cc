@@ -6,6 +6,7 @@
 //              exact, candidates, path, isa }
 //   isaInfo() -> { best: string, supported: string[] }
 //   f32ToF16(src: Float32Array, dst: Uint16Array), f16ToF32(src: Uint16Array, dst: Float32Array)
+//   mapFile(path, offset, length, advice?) -> ArrayBuffer over that memory-mapped range (mapped.cc)
 //
 // queries: Float32Array [nq*dim]; rows: Float32Array (dtype "f32"), Uint16Array of IEEE half bits
 // ("f16") or Int8Array ("i8", scales: Float32Array [nrows]; otherwise null). The typed arrays are
@@ -19,6 +20,7 @@
 #include <string>
 #include <thread>
 
+#include "mapped.h"
 #include "search.h"
 
 namespace {
@@ -242,6 +244,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("isaInfo", Napi::Function::New(env, IsaInfo, "isaInfo"));
   exports.Set("f32ToF16", Napi::Function::New(env, F32ToF16, "f32ToF16"));
   exports.Set("f16ToF32", Napi::Function::New(env, F16ToF32, "f16ToF32"));
+  exports.Set("mapFile", Napi::Function::New(env, vislens::MapFile, "mapFile"));
   exports.Set("abiVersion", Napi::Number::New(env, 1));
   return exports;
 }

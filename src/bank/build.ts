@@ -3,18 +3,20 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ArtifactError } from "../errors";
 import { writeFileAtomic } from "../io/atomic";
-import { npyHeader, readNpy, writeNpy, type NpyDtype } from "../io/npy";
+import { npyHeader, writeNpy, type NpyDtype } from "../io/npy";
 import { sha256File } from "../io/sha256";
 import type { Bundle } from "../model/bundle";
-import { runTextBatch } from "../model/hidden";
+import { runTextBatch, type BatchHiddenStates } from "../model/hidden";
 import { buildTextPrompt } from "../model/prompt";
 import { readCorpus } from "./corpus";
 import { encodeRow, l2Normalise } from "./encode";
 import { BANK_FILES, BANK_FORMAT_VERSION, recordPolicy, type BankDtype, type BankManifest } from "./format";
 import { buildHnsw, DEFAULT_HNSW, type HnswParams, type HnswRecord } from "./hnsw";
 import { defaultContextualLayers } from "./layers";
+import { mapNpy } from "./mapped";
 import { selectContexts, type ContextPolicy, type SelectedContext } from "./select";
 import { tokenSpans } from "./spans";
+import { recordBuiltFiles } from "./verify";
 
 /** The paper's context policy: reservoir sampling, at most 20 contexts per token string, seed 42. */
 export const DEFAULT_POLICY: ContextPolicy = { kind: "reservoir", maxContexts: 20, seed: 42 };
@@ -34,6 +36,13 @@ export interface BuildBankOptions {
   /** Also build an approximate (HNSW) index per layer and record its measured recall@5. */
   hnsw?: boolean | Partial<HnswParams>;
   onProgress?: (p: BuildProgress) => void;
+  /**
+   * Replaces the LLM forward pass (default: `runTextBatch` on the bundle): per sequence,
+   * `[num_layers + 1, S_i, hidden_size]` float32. For benchmarks and tests of banks at widths or
+   * sizes no shipped model has; not part of the build's identity, so a resumed build must pass the
+   * same function.
+   */
+  forward?: (sequences: readonly (readonly number[])[]) => Promise<BatchHiddenStates>;
 }
 
 export interface BuildProgress {
@@ -57,6 +66,12 @@ interface BuildState {
  * continues from the last recorded batch, rewriting the same bytes; the finished bank is
  * byte-identical to an uninterrupted build. `bank.json` is written last, so a bank without it is
  * known to be incomplete.
+ *
+ * Memory does not grow with the bank: each batch's rows are encoded and written in place into the
+ * preallocated layer files, then dropped. What is held for the whole build is per sentence and per
+ * selected row (the tokenised corpus and the selection: tens of bytes a token, never `dim`-wide);
+ * what is held per batch is the LLM's hidden states for that batch, `2 x batch x tokens x
+ * hidden_size x (num_layers + 1) x 4` bytes, so lower `batchSize` for wide, deep models.
  */
 export async function buildBank(bundle: Bundle, corpusFile: string, outDir: string, options: BuildBankOptions = {}): Promise<BankManifest> {
   const { manifest } = bundle;
@@ -69,6 +84,7 @@ export async function buildBank(bundle: Bundle, corpusFile: string, outDir: stri
   const batchSize = options.batchSize ?? 32;
   const maxTokens = options.maxTokens ?? DEFAULT_MAX_TOKENS;
   const progress = options.onProgress ?? (() => {});
+  const forward = options.forward ?? ((sequences: readonly (readonly number[])[]) => runTextBatch(bundle, sequences));
   const D = manifest.llm.hidden_size;
 
   const corpus = readCorpus(corpusFile);
@@ -115,7 +131,7 @@ export async function buildBank(bundle: Bundle, corpusFile: string, outDir: stri
   try {
     for (; done < batches; done++) {
       const batch = todo.slice(done * batchSize, (done + 1) * batchSize);
-      const { hidden } = await runTextBatch(bundle, batch.map((s) => sentenceIds[s]));
+      const { hidden } = await forward(batch.map((s) => sentenceIds[s]));
       const batchRows = batch.flatMap((s) => rowsBySentence.get(s)!);
       layers.forEach((layer, li) => {
         const out = dtype === "f16" ? new Uint16Array(batchRows.length * D) : new Int8Array(batchRows.length * D);
@@ -148,8 +164,8 @@ export async function buildBank(bundle: Bundle, corpusFile: string, outDir: stri
     hnsw = {};
     for (const [i, layer] of layers.entries()) {
       progress({ phase: "index", done: i, total: layers.length, rows: R, resumed });
-      const data = readNpy(path.join(outDir, BANK_FILES.layer(layer))).data as Uint16Array | Int8Array;
-      const scales = dtype === "i8" ? (readNpy(path.join(outDir, BANK_FILES.layerScale(layer))).data as Float32Array) : undefined;
+      const data = mapNpy(path.join(outDir, BANK_FILES.layer(layer))).data as Uint16Array | Int8Array;
+      const scales = dtype === "i8" ? (mapNpy(path.join(outDir, BANK_FILES.layerScale(layer))).data as Float32Array) : undefined;
       hnsw[layer] = buildHnsw({ layer, dtype, rows: R, dim: D, data, ...(scales ? { scales } : {}) }, outDir, params);
     }
     progress({ phase: "index", done: layers.length, total: layers.length, rows: R, resumed });
@@ -157,10 +173,13 @@ export async function buildBank(bundle: Bundle, corpusFile: string, outDir: stri
 
   progress({ phase: "finish", done: batches, total: batches, rows: R, resumed });
   const files: BankManifest["files"] = {};
+  const hashed: Parameters<typeof recordBuiltFiles>[1] = [];
   for (const name of fs.readdirSync(outDir).sort()) {
-    if (name === BANK_FILES.buildState || name === BANK_FILES.manifest || name.startsWith(".")) continue;
+    if (name === BANK_FILES.buildState || name === BANK_FILES.manifest || name === BANK_FILES.verified || name.startsWith(".")) continue;
     const file = path.join(outDir, name);
-    files[name] = { bytes: fs.statSync(file).size, sha256: sha256File(file) };
+    const before = fs.statSync(file, { bigint: true });
+    files[name] = { bytes: Number(before.size), sha256: sha256File(file) };
+    hashed.push({ name, sha256: files[name].sha256, before });
   }
   const bank: BankManifest = {
     format: "vislens-bank",
@@ -177,6 +196,8 @@ export async function buildBank(bundle: Bundle, corpusFile: string, outDir: stri
     files,
   };
   writeFileAtomic(path.join(outDir, BANK_FILES.manifest), JSON.stringify(bank, null, 2) + "\n");
+  // The checksums just computed, recorded so that the first open need not hash the bank again.
+  recordBuiltFiles(outDir, hashed);
   fs.rmSync(statePath);
   return bank;
 }
@@ -210,10 +231,15 @@ function writeRowTables(outDir: string, rows: SelectedContext[], sentenceIds: nu
   writeNpy(path.join(outDir, BANK_FILES.sentence), { dtype: "<i4", shape: [R], data: int32((r) => r.sentence) });
   writeNpy(path.join(outDir, BANK_FILES.position), { dtype: "<i4", shape: [R], data: int32((r) => r.position) });
   const spans = new Int32Array(R * 2);
-  const spanCache = new Map<number, [number, number][]>();
+  // Rows come sorted by sentence: one sentence's spans at a time.
+  let spanSentence = -1;
+  let sentenceSpans: [number, number][] = [];
   rows.forEach((r, i) => {
-    if (!spanCache.has(r.sentence)) spanCache.set(r.sentence, tokenSpans(bundle.tokenizer, sentenceIds[r.sentence], sentences[r.sentence]));
-    spans.set(spanCache.get(r.sentence)![r.position], i * 2);
+    if (r.sentence !== spanSentence) {
+      spanSentence = r.sentence;
+      sentenceSpans = tokenSpans(bundle.tokenizer, sentenceIds[r.sentence], sentences[r.sentence]);
+    }
+    spans.set(sentenceSpans[r.position], i * 2);
   });
   writeNpy(path.join(outDir, BANK_FILES.charSpan), { dtype: "<i4", shape: [R, 2], data: spans });
   const tokens: Record<string, string> = {};

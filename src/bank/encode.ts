@@ -17,7 +17,10 @@ export function l2Normalise(src: Float32Array, where: string): Float64Array {
   }
   if (sq === 0) throw new RangeError(`${where}: the hidden state is all zeros and cannot be normalised`);
   const inv = 1 / Math.sqrt(sq);
-  return Float64Array.from(src, (v) => v * inv);
+  // A plain loop: Float64Array.from with a map function was 60% of a 100k-sentence build.
+  const out = new Float64Array(src.length);
+  for (let i = 0; i < src.length; i++) out[i] = src[i] * inv;
+  return out;
 }
 
 /** Writes one normalised row into `out` (Uint16Array for f16, Int8Array for i8) at row `row`. */

@@ -47,6 +47,8 @@ export interface BankManifest {
 export const BANK_FILES = {
   manifest: "bank.json",
   buildState: "build-state.json",
+  /** The verification record (src/bank/verify.ts): not listed in bank.json, rewritten as files are verified. */
+  verified: "verified.json",
   sentences: "sentences.txt",
   tokens: "tokens.json",
   tokenId: "rows.token_id.npy",

@@ -47,8 +47,11 @@ export function hnswFileName(layer: number): string {
   return `layer_${String(layer).padStart(2, "0")}.hnsw`;
 }
 
+/** The rows an index is built from: one layer of a bank as one typed array. */
+export type HnswSource = Pick<BankMatrix, "layer" | "dtype" | "rows" | "dim" | "data" | "scales">;
+
 /** Row r of a bank matrix as float32 (f16 widened exactly, int8 scaled). */
-export function decodeRows(m: BankMatrix): Float32Array {
+export function decodeRows(m: HnswSource): Float32Array {
   if (m.dtype === "f16") return halfArrayToFloat(m.data as Uint16Array);
   const out = new Float32Array(m.rows * m.dim);
   const q = m.data as Int8Array;
@@ -79,7 +82,7 @@ function recallQueries(rows: Float32Array, n: number, dim: number, count: number
 }
 
 /** Builds, measures and saves the HNSW index of one layer. */
-export function buildHnsw(m: BankMatrix, dir: string, params: HnswParams = DEFAULT_HNSW, k = 5, recallQueryCount = 200): HnswRecord {
+export function buildHnsw(m: HnswSource, dir: string, params: HnswParams = DEFAULT_HNSW, k = 5, recallQueryCount = 200): HnswRecord {
   const { HierarchicalNSW } = hnswlib();
   const rows = decodeRows(m);
   const index = new HierarchicalNSW("ip", m.dim);

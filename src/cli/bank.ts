@@ -1,18 +1,21 @@
 import { buildBank } from "../bank/build";
 import { isBankDtype } from "../bank/format";
 import { parseLayerList } from "../bank/layers";
+import { verifyBank } from "../bank/open";
 import { CONTEXT_POLICIES, type ContextPolicy } from "../bank/select";
 import { openBundle } from "../model/bundle";
 import { parse, positiveInt, UsageError } from "./args";
 import { progressBar } from "./progress";
 
 export const BANK_USAGE =
-  "vislens bank build <bundle> --corpus <txt> --out <dir> [--layers 1,2,4|all] [--max-contexts N] [--policy reservoir|first] [--seed N] [--dtype f16|i8] [--batch-size N] [--max-tokens N] [--hnsw] [--json]";
+  "vislens bank build <bundle> --corpus <txt> --out <dir> [--layers 1,2,4|all] [--max-contexts N] [--policy reservoir|first] [--seed N] [--dtype f16|i8] [--batch-size N] [--max-tokens N] [--hnsw] [--json]\n" +
+  "       vislens bank verify <bank-dir> [--json]";
 
-/** `vislens bank build`: a contextual bank from a corpus, resumable after a kill. */
+/** `vislens bank build` (a contextual bank from a corpus, resumable after a kill) and `vislens bank verify`. */
 export async function bankCommand(argv: string[], out: (text: string) => void): Promise<void> {
   const [sub, ...rest] = argv;
-  if (sub !== "build") throw new UsageError(`unknown bank subcommand ${JSON.stringify(sub ?? "")}; expected "build"`);
+  if (sub === "verify") return verifyCommand(rest, out);
+  if (sub !== "build") throw new UsageError(`unknown bank subcommand ${JSON.stringify(sub ?? "")}; expected "build" or "verify"`);
   const { values, positionals } = parse(rest, {
     corpus: { type: "string" },
     out: { type: "string" },
@@ -71,4 +74,25 @@ export async function bankCommand(argv: string[], out: (text: string) => void): 
   } finally {
     await bundle.close();
   }
+}
+
+/**
+ * `vislens bank verify <dir>`: hashes every file of the bank against bank.json, whatever the
+ * verification record says, and rewrites the record (verified.json). A mismatch is one line naming
+ * the file, exit 1.
+ */
+function verifyCommand(argv: string[], out: (text: string) => void): void {
+  const { values, positionals } = parse(argv, { json: { type: "boolean" } });
+  if (positionals.length !== 1) throw new UsageError(`expected one bank directory, got ${positionals.length}`);
+  const dir = positionals[0];
+  const { manifest, verification: v, bytes } = verifyBank(dir);
+  if (values.json) {
+    out(JSON.stringify({ dir, files: v.hashed.length, bytes, rows: manifest.rows, layers: manifest.layers, recorded: v.recorded, unsettled: v.unsettled, record_error: v.recordError ?? null }));
+    return;
+  }
+  const size = bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
+  out(`verified ${dir}: ${v.hashed.length} files (${size}) match bank.json`);
+  if (!v.recorded) out(`  not recorded (${v.recordError}): every open hashes the files again`);
+  else if (v.unsettled.length > 0) out(`  recorded in verified.json, except ${v.unsettled.length} file(s) modified in the last seconds: the next open hashes those again`);
+  else out("  recorded in verified.json: opens hash only files that change");
 }

@@ -14,7 +14,7 @@ type Command = (argv: string[], out: (text: string) => void) => Promise<void>;
 const COMMANDS: Record<string, { run: Command; usage: string; summary: string }> = {
   info: { run: infoCommand, usage: INFO_USAGE, summary: "validate a model bundle and summarise its manifest" },
   hidden: { run: hiddenCommand, usage: HIDDEN_USAGE, summary: "hidden states of an image's visual tokens at every layer" },
-  bank: { run: bankCommand, usage: BANK_USAGE, summary: "build a contextual bank (LatentLens) from a text corpus" },
+  bank: { run: bankCommand, usage: BANK_USAGE, summary: "build a contextual bank (LatentLens) from a text corpus, or verify one" },
   interpret: { run: interpretCommand, usage: INTERPRET_USAGE, summary: "what each patch means at each layer, by lens" },
   eval: { run: evalCommand, usage: EVAL_USAGE, summary: "% of interpretable visual tokens by model, lens and layer (ground-truth judge)" },
   concepts: { run: conceptsCommand, usage: CONCEPTS_USAGE, summary: "a concept dictionary for one word: K concepts with grounding words and images, and their overlap" },

@@ -1,6 +1,6 @@
 import { openHnsw, type HnswIndex } from "../bank/hnsw";
 import type { Bank } from "../bank/open";
-import { mergeTopK, searchTopK, type LayerTopK } from "../bank/search";
+import { mergeTopK, searchSegments, type LayerTopK } from "../bank/search";
 import { normaliseRows } from "./normalise";
 import { checkQueries, type Lens, type Neighbour } from "./types";
 import { wordAt } from "./words";
@@ -30,7 +30,7 @@ export function latentLens(bank: Bank, options: LatentLensOptions = {}): Lens {
       for (const [i, m] of layers.entries()) {
         const result = indexes
           ? approximateTopK(indexes[i], unit.data, Q, D, Math.min(k, m.rows))
-          : await searchTopK(unit, { shape: [m.rows, m.dim], data: m.data, ...(m.scales ? { scales: m.scales } : {}) }, { k });
+          : await searchSegments(unit, m, { k }); // in place: a mapped layer is never copied
         perLayer.push({ layer: m.layer, result });
       }
       const merged = mergeTopK(perLayer, k);

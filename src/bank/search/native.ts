@@ -39,7 +39,17 @@ export interface NativeAddon {
   isaInfo(): { best: string; supported: string[]; hardwareThreads: number };
   f32ToF16(src: Float32Array, dst: Uint16Array): void;
   f16ToF32(src: Uint16Array, dst: Float32Array): void;
+  /**
+   * Bytes [offset, offset + length) of a file (length <= 2^32), memory-mapped: private, never
+   * written back, unmapped when the buffer is garbage-collected. Added after ABI 1 without breaking
+   * it: an older build lacks it. Throws an Error with `errno`, `syscall` and `path` (see
+   * native/src/mapped.cc).
+   */
+  mapFile?(file: string, offset: number, length: number, advice?: MapAdvice): ArrayBuffer;
 }
+
+/** madvise hint for a mapped file: how its pages will be read. */
+export type MapAdvice = "normal" | "sequential" | "random" | "willneed";
 
 /** The ABI this wrapper was written against; bumped with incompatible changes in addon.cc. */
 const ABI_VERSION = 1;
