@@ -9,16 +9,18 @@ import torch
 import transformers
 
 from .models import BUILDERS
+from .real_size import REAL_SIZE
 from .tokenizer import train_bpe
 
-ARCHES = tuple(BUILDERS)
+ARCHES = tuple(BUILDERS)  # the tiny test models; REAL_SIZE holds random models at published sizes
 
 
 def build(arch: str, out_dir: str | Path, seed: int = 0) -> Path:
     """Write a loadable HF checkpoint directory: config, safetensors weights, tokenizer, preprocessor."""
-    if arch not in BUILDERS:
-        raise ValueError(f"unknown tiny architecture {arch!r}; choose one of {', '.join(ARCHES)}")
-    spec = BUILDERS[arch]()
+    builders = {**BUILDERS, **REAL_SIZE}
+    if arch not in builders:
+        raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(builders)}")
+    spec = builders[arch]()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
 
