@@ -19,41 +19,30 @@ import torch  # noqa: E402
 # The test machine's cores are shared with other jobs; tiny models gain nothing from threads.
 torch.set_num_threads(1)
 
-ARCHES = ("llava", "qwen2vl", "idefics3")
-# Qwen2-VL at a non-square size, so that rows and columns of the merged grid cannot be confused.
-EXPORT_ARGS = {"llava": [], "qwen2vl": ["--image-size", "32x48"], "idefics3": []}
-HF_INSIDE_BUNDLE = {"llava"}
 TIMINGS: list[tuple[str, float]] = []
 
 
 class Models:
-    """Lazily built tiny checkpoints, bundles and loaded HF models, keyed by tiny-architecture name."""
+    """Tiny checkpoints and their checked bundles (vislens_export.tiny.cache: built once per exporter
+    version into .cache/tiny-bundles, shared with the TypeScript tests), and loaded HF models."""
 
-    def __init__(self, root: Path):
-        self.root = root
-        self._hf, self._bundles, self._models = {}, {}, {}
+    def __init__(self):
+        self._paths, self._models = {}, {}
+
+    def _built(self, arch: str):
+        if arch not in self._paths:
+            from vislens_export.tiny.cache import cached_bundle
+
+            start = time.perf_counter()
+            self._paths[arch] = cached_bundle(arch)
+            TIMINGS.append((f"tiny build + export {arch} (incl. check; cached per exporter version)", time.perf_counter() - start))
+        return self._paths[arch]
 
     def hf_dir(self, arch: str) -> Path:
-        if arch not in self._hf:
-            from vislens_export.tiny import build
-
-            # LLaVA's checkpoint sits inside its bundle directory, as the shipped fixture's does.
-            where = self.root / "bundles" / arch / "hf" if arch in HF_INSIDE_BUNDLE else self.root / "hf" / arch
-            start = time.perf_counter()
-            self._hf[arch] = build(arch, where)
-            TIMINGS.append((f"tiny build {arch}", time.perf_counter() - start))
-        return self._hf[arch]
+        return self._built(arch)[0]
 
     def bundle(self, arch: str) -> Path:
-        if arch not in self._bundles:
-            from vislens_export.__main__ import main
-
-            out = self.root / "bundles" / arch
-            start = time.perf_counter()
-            assert main([str(self.hf_dir(arch)), str(out), *EXPORT_ARGS[arch]]) == 0
-            TIMINGS.append((f"export {arch} (incl. check)", time.perf_counter() - start))
-            self._bundles[arch] = out
-        return self._bundles[arch]
+        return self._built(arch)[1]
 
     def model(self, arch: str):
         if arch not in self._models:
@@ -65,8 +54,8 @@ class Models:
 
 
 @pytest.fixture(scope="session")
-def models(tmp_path_factory) -> Models:
-    return Models(tmp_path_factory.mktemp("vislens"))
+def models() -> Models:
+    return Models()
 
 
 def pytest_terminal_summary(terminalreporter):

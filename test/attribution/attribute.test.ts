@@ -76,13 +76,13 @@ for (const [file, prompt] of [
 
 test("qwen2vl (M-RoPE, merged grid, GQA): attribution equals PyTorch eager on the tiny random model", async () => {
   const image = await writeProbeImage(path.join(tempDir(), "probe.png"));
-  const { bundle: dir } = tinyBundle("qwen2vl", image, PROBE_PROMPT);
+  const { bundle: dir, hf } = tinyBundle("qwen2vl", image, PROBE_PROMPT);
   const bundle = await openBundle(dir);
   try {
     const r = await attributeAnswer(bundle, image, { prompt: PROBE_PROMPT, heads: 4, ablate: true });
     assert.deepEqual(r.grid, bundle.manifest.vision.grid);
     assert.equal(r.positionMap.length, bundle.manifest.vision.num_tokens);
-    const ref = torchReference(dir, path.join(path.dirname(dir), "hf"), image, PROBE_PROMPT, 4);
+    const ref = torchReference(dir, hf, image, PROBE_PROMPT, 4);
     compareWithTorch(r, ref, { scores: 1e-4, drops: 1e-3 });
   } finally {
     await bundle.close();

@@ -24,45 +24,20 @@ export async function writeProbeImage(file: string): Promise<string> {
 export const TINY_ARCHS = ["llava", "qwen2vl", "idefics3"] as const;
 export type TinyArch = (typeof TINY_ARCHS)[number];
 
-/** Hash of the exporter's sources and the schema: a cached tiny bundle is rebuilt when they change. */
-function exporterHash(): string {
-  const hash = createHash("sha256");
-  const walk = (dir: string) => {
-    for (const name of fs.readdirSync(dir).sort()) {
-      const p = path.join(dir, name);
-      if (fs.statSync(p).isDirectory()) {
-        if (name !== "__pycache__") walk(p);
-      } else if (name.endsWith(".py")) {
-        hash.update(p).update(fs.readFileSync(p));
-      }
-    }
-  };
-  walk(path.join(REPO, "exporter", "vislens_export"));
-  hash.update(fs.readFileSync(path.join(REPO, "schema", "bundle-manifest.v1.schema.json")));
-  return hash.digest("hex").slice(0, 16);
-}
-
-function run(args: string[]): void {
-  execFileSync(PYTHON, args, { cwd: path.join(REPO, "exporter"), stdio: ["ignore", "ignore", "inherit"] });
-}
-
 /**
  * A tiny random-weight instance of a real HF architecture, exported to a bundle by the real
- * exporter, with the exporter's PyTorch reference outputs for `image` + `prompt`. Built once per
- * exporter version into .cache/ (a few seconds per architecture) and reused.
+ * exporter, with the exporter's PyTorch reference outputs for `image` + `prompt`. The checkpoint
+ * and bundle come from the cache the exporter's own tests fill first (vislens_export.tiny.cache:
+ * .cache/tiny-bundles, rebuilt when the exporter changes); only the reference is written here, in
+ * the same Python process.
  */
-export function tinyBundle(arch: TinyArch, image: string, prompt: string): { bundle: string; reference: string } {
-  const key = createHash("sha256").update(exporterHash()).update(fs.readFileSync(image)).update(prompt).digest("hex").slice(0, 16);
-  const root = path.join(REPO, ".cache", "tiny-bundles", `${arch}-${key}`);
-  const bundle = path.join(root, "bundle");
-  const reference = path.join(root, "reference");
-  if (!fs.existsSync(path.join(reference, "meta.json"))) {
-    fs.rmSync(root, { recursive: true, force: true });
-    fs.mkdirSync(root, { recursive: true });
-    const hf = path.join(root, "hf");
-    run(["-m", "vislens_export.tiny", arch, hf]);
-    run(["-m", "vislens_export", hf, bundle, "--no-check"]);
-    run(["-m", "vislens_export.reference", bundle, "--hf", hf, "--image", image, "--prompt", prompt, "--out", reference]);
-  }
-  return { bundle, reference };
+export function tinyBundle(arch: TinyArch, image: string, prompt: string): { bundle: string; hf: string; reference: string } {
+  const key = createHash("sha256").update(fs.readFileSync(image)).update(prompt).digest("hex").slice(0, 16);
+  const stdout = execFileSync(PYTHON, ["-m", "vislens_export.tiny.cache", arch, "--image", image, "--prompt", prompt, "--reference-key", key], {
+    cwd: path.join(REPO, "exporter"),
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const out = JSON.parse(stdout.trim().split("\n").pop()!) as { bundle: string; hf: string; reference: string };
+  return out;
 }
