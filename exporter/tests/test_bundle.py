@@ -19,6 +19,7 @@ EXPECTED = {
     # arch: (grid, tied embeddings, template)
     "llava": ([4, 4], False, "USER: {image}\n{prompt} ASSISTANT:"),
     "qwen2vl": ([4, 6], True, "<|vision_start|>{image}<|vision_end|>{prompt}"),
+    "qwen25vl": ([4, 6], True, "<|vision_start|>{image}<|vision_end|>{prompt}"),
     "idefics3": ([4, 4], True, "<fake_token_around_image><global-img>{image}<fake_token_around_image>{prompt}"),
 }
 
@@ -58,7 +59,7 @@ def test_graph_signatures_match_the_manifest(models, arch):
         for kind, args in (("inputs", session.get_inputs()), ("outputs", session.get_outputs())):
             assert {a.name: a.shape for a in args} == m["onnx"][key][kind]
     pos = m["onnx"]["llm"]["inputs"]["position_ids"]
-    assert pos == ([3, "batch", "seq"] if arch == "qwen2vl" else ["batch", "seq"])
+    assert pos == ([3, "batch", "seq"] if arch in ("qwen2vl", "qwen25vl") else ["batch", "seq"])
 
 
 @pytest.mark.parametrize("arch", ARCHES)

@@ -34,6 +34,8 @@ export interface Preprocess {
 
 export interface GraphSpec {
   file: string;
+  /** ONNX external-data files holding the graph's weights, beside it (graphs past 1.5 GiB of weights); each is listed in `files`. */
+  external_data?: string[];
   inputs: Record<string, (number | string)[]>;
   outputs: Record<string, (number | string)[]>;
 }
@@ -52,11 +54,13 @@ export interface AttentionSpec {
   o_proj_bias?: string[];
 }
 
+export type GraphDtype = "float32" | "float16";
+
 export interface BundleManifest {
   format: "vislens-bundle";
   format_version: 1;
   name: string;
-  architecture: "LlavaForConditionalGeneration" | "Qwen2VLForConditionalGeneration" | "Idefics3ForConditionalGeneration";
+  architecture: "LlavaForConditionalGeneration" | "Qwen2VLForConditionalGeneration" | "Qwen2_5_VLForConditionalGeneration" | "Idefics3ForConditionalGeneration";
   source?: Record<string, unknown>;
   llm: {
     model_type?: string;
@@ -97,7 +101,11 @@ export interface BundleManifest {
     eos_token_ids?: number[];
   };
   /** `attribution` is optional: bundles exported before it (or with --no-attribution) lack it. */
-  onnx: { opset: number; vision: GraphSpec; llm: GraphSpec; attribution?: GraphSpec };
+  /**
+   * `dtype`: the precision of the graphs' weights and computation (absent in bundles exported before
+   * it: float32). Graph inputs and outputs are float32 either way.
+   */
+  onnx: { opset: number; dtype?: GraphDtype; vision: GraphSpec; llm: GraphSpec; attribution?: GraphSpec };
   weights: Record<string, { shape: number[]; dtype: "F32" | "F16" | "BF16" }>;
   files: Record<string, { bytes: number; sha256: string }>;
 }
@@ -187,6 +195,9 @@ function checkConsistency(m: BundleManifest, file: string): void {
   }
   for (const graph of [m.onnx.vision, m.onnx.llm, ...(m.onnx.attribution ? [m.onnx.attribution] : [])]) {
     if (!m.files[graph.file]) throw new ArtifactError(file, `graph file ${graph.file} is not listed in files`, "onnx");
+    for (const data of graph.external_data ?? []) {
+      if (!m.files[data]) throw new ArtifactError(file, `external-data file ${data} of ${graph.file} is not listed in files`, "onnx");
+    }
   }
   checkAttention(m, file);
 }

@@ -28,7 +28,7 @@ REPO = PACKAGE.parents[1]
 DEFAULT_ROOT = REPO / ".cache" / "tiny-bundles"
 # Export arguments per architecture: Qwen2-VL at a non-square size, so that the merged grid's rows
 # and columns cannot be confused.
-EXPORT_ARGS = {"qwen2vl": ["--image-size", "32x48"]}
+EXPORT_ARGS = {"qwen2vl": ["--image-size", "32x48"], "qwen25vl": ["--image-size", "32x48"]}
 # LLaVA's checkpoint sits inside its bundle directory, as the shipped fixture's does (the manifest
 # then names it relative to the bundle).
 HF_INSIDE_BUNDLE = {"llava"}

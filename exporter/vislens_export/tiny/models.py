@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from transformers import (
     CLIPVisionConfig,
+    Qwen2_5_VLConfig,
     Idefics3Config,
     Idefics3VisionConfig,
     LlamaConfig,
@@ -162,6 +163,39 @@ def qwen2vl() -> TinySpec:
     return TinySpec("Qwen2VLForConditionalGeneration", specials, None, False, pre, make)
 
 
+def qwen25vl() -> TinySpec:
+    """Qwen2.5-VL: Qwen2-VL's layout with windowed vision attention (windows of 2 x 2 merged tokens,
+    so a 32 x 48 image has 6 windows) and one full-attention block."""
+    q = qwen2vl()
+
+    def make(vocab_size: int) -> PretrainedConfig:
+        base = q.make_config(vocab_size)
+        vision = dict(
+            depth=2,
+            hidden_size=32,
+            intermediate_size=64,
+            num_heads=2,
+            out_hidden_size=64,
+            patch_size=4,
+            spatial_merge_size=2,
+            temporal_patch_size=2,
+            window_size=16,
+            fullatt_block_indexes=[1],
+            initializer_range=VISION_INIT,
+        )
+        return Qwen2_5_VLConfig(
+            vision_config=vision,
+            text_config=base.text_config.to_dict(),
+            tie_word_embeddings=True,
+            image_token_id=base.image_token_id,
+            video_token_id=base.video_token_id,
+            vision_start_token_id=base.vision_start_token_id,
+            vision_end_token_id=base.vision_end_token_id,
+        )
+
+    return TinySpec("Qwen2_5_VLForConditionalGeneration", q.special_tokens, q.bos_token, q.prepend_bos, q.preprocessor_config, make)
+
+
 def idefics3() -> TinySpec:
     specials = [
         "<|endoftext|>",
@@ -212,4 +246,4 @@ def idefics3() -> TinySpec:
     return TinySpec("Idefics3ForConditionalGeneration", specials, "<|im_start|>", False, pre, make)
 
 
-BUILDERS = {"llava": llava, "qwen2vl": qwen2vl, "idefics3": idefics3}
+BUILDERS = {"llava": llava, "qwen2vl": qwen2vl, "qwen25vl": qwen25vl, "idefics3": idefics3}
