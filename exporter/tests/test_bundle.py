@@ -20,6 +20,7 @@ EXPECTED = {
     "llava": ([4, 4], False, "USER: {image}\n{prompt} ASSISTANT:"),
     "qwen2vl": ([4, 6], True, "<|vision_start|>{image}<|vision_end|>{prompt}"),
     "qwen25vl": ([4, 6], True, "<|vision_start|>{image}<|vision_end|>{prompt}"),
+    "internvl": ([4, 4], True, "<img>{image}</img>\n{prompt}"),
     "idefics3": ([4, 4], True, "<fake_token_around_image><global-img>{image}<fake_token_around_image>{prompt}"),
 }
 

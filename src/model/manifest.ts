@@ -60,7 +60,7 @@ export interface BundleManifest {
   format: "vislens-bundle";
   format_version: 1;
   name: string;
-  architecture: "LlavaForConditionalGeneration" | "Qwen2VLForConditionalGeneration" | "Qwen2_5_VLForConditionalGeneration" | "Idefics3ForConditionalGeneration";
+  architecture: "LlavaForConditionalGeneration" | "Qwen2VLForConditionalGeneration" | "Qwen2_5_VLForConditionalGeneration" | "Idefics3ForConditionalGeneration" | "InternVLForConditionalGeneration";
   source?: Record<string, unknown>;
   llm: {
     model_type?: string;

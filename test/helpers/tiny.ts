@@ -21,7 +21,7 @@ export async function writeProbeImage(file: string): Promise<string> {
   return file;
 }
 
-export const TINY_ARCHS = ["llava", "qwen2vl", "qwen25vl", "idefics3"] as const;
+export const TINY_ARCHS = ["llava", "qwen2vl", "qwen25vl", "idefics3", "internvl"] as const;
 export type TinyArch = (typeof TINY_ARCHS)[number];
 
 /**

@@ -17,6 +17,9 @@ from transformers import (
     Qwen2_5_VLConfig,
     Idefics3Config,
     Idefics3VisionConfig,
+    InternVLConfig,
+    InternVLVisionConfig,
+    Qwen2Config,
     LlamaConfig,
     LlavaConfig,
     PretrainedConfig,
@@ -246,4 +249,49 @@ def idefics3() -> TinySpec:
     return TinySpec("Idefics3ForConditionalGeneration", specials, "<|im_start|>", False, pre, make)
 
 
-BUILDERS = {"llava": llava, "qwen2vl": qwen2vl, "qwen25vl": qwen25vl, "idefics3": idefics3}
+def internvl() -> TinySpec:
+    """InternVL 3 (transformers' InternVLForConditionalGeneration): InternViT + pixel shuffle + MLP, a
+    Qwen2 LM; 32 px in patches of 4 -> 8 x 8 patches -> 4 x 4 tokens."""
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<img>", "</img>", "<IMG_CONTEXT>"]
+
+    def make(vocab_size: int) -> PretrainedConfig:
+        vision = InternVLVisionConfig(
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            image_size=[32, 32],
+            patch_size=[4, 4],
+            initializer_range=VISION_INIT,
+        )
+        text = Qwen2Config(**_text(vocab_size, tie=True, bos_token_id=0, eos_token_id=2))
+        return InternVLConfig(
+            vision_config=vision,
+            text_config=text,
+            image_token_id=specials.index("<IMG_CONTEXT>"),
+            image_seq_length=16,
+            downsample_ratio=0.5,
+            vision_feature_layer=-1,
+            vision_feature_select_strategy="default",
+            tie_word_embeddings=True,
+        )
+
+    # OpenGVLab/InternVL3-1B-hf's GotOcr2ImageProcessor, at 32 px instead of 448, one tile.
+    pre = {
+        "image_processor_type": "GotOcr2ImageProcessor",
+        "processor_class": "InternVLProcessor",
+        "do_resize": True,
+        "size": {"height": 32, "width": 32},
+        "resample": PIL_BICUBIC,
+        "crop_to_patches": False,
+        "do_rescale": True,
+        "rescale_factor": 1 / 255,
+        "do_normalize": True,
+        "image_mean": [0.485, 0.456, 0.406],
+        "image_std": [0.229, 0.224, 0.225],
+        "do_convert_rgb": True,
+    }
+    return TinySpec("InternVLForConditionalGeneration", specials, None, False, pre, make)
+
+
+BUILDERS = {"llava": llava, "qwen2vl": qwen2vl, "qwen25vl": qwen25vl, "idefics3": idefics3, "internvl": internvl}
