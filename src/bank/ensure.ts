@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { ArtifactError } from "../errors";
 import type { Bundle } from "../model/bundle";
 import { buildBank, DEFAULT_BANK_DTYPE, DEFAULT_MAX_TOKENS, DEFAULT_POLICY, type BuildBankOptions } from "./build";
 import { readCorpus } from "./corpus";
@@ -19,12 +20,18 @@ export interface EnsureBankResult {
  * Opens the bank in `dir` when it was built from this model, this corpus and these settings, and
  * builds it otherwise (an interrupted build of the same settings resumes). A stale bank — another
  * model, corpus, layer set, policy, dtype — or an interrupted build with other settings is deleted
- * and rebuilt, so a cache directory never silently serves neighbours from the wrong model.
+ * and rebuilt, so a cache directory never silently serves neighbours from the wrong model. A bank
+ * imported from a latentlens index is refused, never deleted.
  */
 export async function ensureBank(bundle: Bundle, corpusFile: string, dir: string, options: BuildBankOptions = {}): Promise<EnsureBankResult> {
   let reason: string | undefined;
   if (fs.existsSync(path.join(dir, BANK_FILES.manifest))) {
-    reason = staleReason(readBankManifest(dir), bundle, corpusFile, options);
+    const manifest = readBankManifest(dir);
+    // An imported bank (python -m vislens_export.import_latentlens) cannot be rebuilt from a corpus: never delete it.
+    if (manifest.imported) {
+      throw new ArtifactError(path.join(dir, BANK_FILES.manifest), `a bank imported from a ${manifest.imported.from} index is here; it is not rebuilt or replaced: open it with openBank, or build into another directory`, "imported");
+    }
+    reason = staleReason(manifest, bundle, corpusFile, options);
     if (!reason) return { bank: openBank(dir, { fingerprint: bundle.fingerprint, modelName: bundle.manifest.name }), action: "opened" };
     fs.rmSync(dir, { recursive: true, force: true });
   }

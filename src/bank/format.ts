@@ -4,8 +4,43 @@ import { ArtifactError, describeValue } from "../errors";
 import type { HnswRecord } from "./hnsw";
 import type { ContextPolicy } from "./select";
 
-/** The context policy as recorded in bank.json (snake_case, like every other field there). */
-export type RecordedPolicy = { kind: "reservoir"; max_contexts: number; seed: number } | { kind: "first"; max_contexts: number };
+/**
+ * The context policy as recorded in bank.json (snake_case, like every other field there). Banks
+ * built by vislens record `reservoir` or `first`; a bank imported from another tool's index
+ * records `imported`: the rows are the ones that tool selected (`selection`: `first-unique-prefix`
+ * for latentlens's `build_index`, `reservoir` for the paper's extraction script), under the cap
+ * `max_contexts` when the index recorded it or the importer was told (null otherwise).
+ */
+export type RecordedPolicy =
+  | { kind: "reservoir"; max_contexts: number; seed: number }
+  | { kind: "first"; max_contexts: number }
+  | { kind: "imported"; source: "latentlens"; selection: "first-unique-prefix" | "reservoir"; max_contexts: number | null };
+
+/**
+ * Where an imported bank came from (`python -m vislens_export.import_latentlens`, docs/bank-format.md
+ * "Importing a latentlens index"). Absent from banks that vislens built.
+ */
+export interface ImportRecord {
+  from: "latentlens";
+  /** `package`: ContextualIndex.save (the published indices); `research`: the paper's extract_embeddings.py. */
+  layout: "package" | "research";
+  /** The index directory's name. */
+  index: string;
+  /** The index's metadata.json, verbatim; null when it had none (its layer directories were read). */
+  metadata: Record<string, unknown> | null;
+  /** The source files read (paths relative to the index): size, SHA-256, and for layer caches their tensor dtype and whether the rows were already unit length. */
+  files: Record<string, { bytes: number; sha256: string; dtype?: string; unit_rows?: boolean }>;
+  /** Rows in the index, and those left out because their token is special (BOS, EOS, the image placeholder...). */
+  source_rows: number;
+  dropped_special_rows: number;
+  /** How the captions were tokenised for the row checks and the character spans: `bundle-prompt` (BOS as the bundle's manifest says) or `tokenizer` (tokenizer.json's own special tokens, as transformers adds them). */
+  sequence: "bundle-prompt" | "tokenizer";
+  /** Captions whose line breaks became spaces in sentences.txt (offsets unchanged). */
+  line_breaks_replaced: number;
+  /** The most rows any token string (decoded, trimmed) has. */
+  max_rows_per_token_string: number;
+  importer: string;
+}
 
 export function recordPolicy(p: ContextPolicy): RecordedPolicy {
   return p.kind === "reservoir" ? { kind: "reservoir", max_contexts: p.maxContexts, seed: p.seed } : { kind: "first", max_contexts: p.maxContexts };
@@ -38,6 +73,8 @@ export interface BankManifest {
   normalisation: "l2";
   policy: RecordedPolicy;
   corpus: { file: string; sha256: string; sentences: number; blank_lines: number; max_tokens: number; truncated: number };
+  /** Only in a bank imported from a latentlens index: its provenance. */
+  imported?: ImportRecord;
   /** Approximate indexes, by layer, with the recall@k measured when each was built. */
   hnsw?: Record<string, HnswRecord>;
   files: Record<string, { bytes: number; sha256: string }>;
