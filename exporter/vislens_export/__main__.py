@@ -1,5 +1,5 @@
 """python -m vislens_export <hf-model-dir> <out-bundle> [--name NAME] [--image-size HxW] [--no-check]
-[--no-attribution] [--force]"""
+[--no-attribution] [--dtype float32|float16] [--external-data] [--force]"""
 
 from __future__ import annotations
 
@@ -43,15 +43,36 @@ def main(argv: list[str] | None = None) -> int:
         action="store_false",
         help="leave out attribution.onnx and the output projections (answer attribution then refuses the bundle)",
     )
+    parser.add_argument(
+        "--dtype",
+        choices=("float32", "float16"),
+        default="float32",
+        help="precision of the graphs' weights and computation (their inputs and outputs stay float32); "
+        "float16 halves the files and is checked against the float32 model",
+    )
+    parser.add_argument(
+        "--external-data",
+        action="store_true",
+        default=None,
+        help="write every graph's weights to <graph>.data beside it (default: only above 1.5 GiB of weights)",
+    )
     parser.add_argument("--force", action="store_true", help="replace an existing bundle directory")
     args = parser.parse_args(argv)
 
     from .bundle import export_bundle  # imports torch; after argument errors have had their chance
+    from .onnx_export import GraphOptions
 
     start = time.perf_counter()
     try:
         out = export_bundle(
-            args.hf_dir, args.out, args.name, args.image_size, args.check, args.force, args.attribution
+            args.hf_dir,
+            args.out,
+            args.name,
+            args.image_size,
+            args.check,
+            args.force,
+            args.attribution,
+            GraphOptions(args.dtype, args.external_data),
         )
     except ExportError as e:
         print(f"vislens_export: error: {e}", file=sys.stderr)

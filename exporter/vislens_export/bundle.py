@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -20,9 +21,9 @@ from .errors import ExportError
 from .attribution_graph import attribution_graph, output_projection_tensors
 from .llm_graph import LLMGraph, final_norm_set_aside
 from .manifest import MANIFEST, files_table, validate_bundle, validate_schema, write_manifest
-from .onnx_export import OPSET, export_attribution, export_llm, export_vision
+from .onnx_export import DTYPES, OPSET, GraphOptions, export_attribution, export_llm, export_vision
 from .prompt import resolve_prompt
-from .verify import check_bundle
+from .verify import check_bundle, hf_reference
 from .weights import lens_tensors, write_weights
 
 # Files whose presence means a directory already holds a bundle.
@@ -37,6 +38,7 @@ def export_bundle(
     check: bool = True,
     force: bool = False,
     attribution: bool = True,
+    options: GraphOptions = GraphOptions(),
 ) -> Path:
     """Export; returns the bundle path.
 
@@ -44,8 +46,11 @@ def export_bundle(
     changes, so a failed export leaves `out` as it was. `attribution` adds attribution.onnx and the
     output projections (docs/bundle-format.md); without it the bundle cannot attribute answers. `out` may be an existing directory with other
     files in it (the shipped fixture keeps its HF checkpoint beside its bundle); those are never
-    touched. Replacing an existing bundle there needs `force`.
+    touched. Replacing an existing bundle there needs `force`. `options` sets the graphs' dtype
+    (float16 halves the files and is checked against the float32 HF model) and external data.
     """
+    if options.dtype not in DTYPES:
+        raise ExportError(f"dtype {options.dtype!r} is not supported; choose one of {', '.join(DTYPES)}")
     out = Path(out).resolve()
     if out.exists() and not out.is_dir():
         raise ExportError(f"{out}: exists and is not a directory")
@@ -58,7 +63,7 @@ def export_bundle(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
     try:
-        _build(ckpt, arch, tmp, name or out.name, _checkpoint_label(ckpt.path, out), image_size, check, attribution)
+        _build(ckpt, arch, tmp, name or out.name, _checkpoint_label(ckpt.path, out), image_size, check, attribution, options)
         install(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -105,33 +110,48 @@ def _checkpoint_label(checkpoint: Path, out: Path) -> str:
     return checkpoint.relative_to(out).as_posix() if checkpoint.is_relative_to(out) else str(checkpoint)
 
 
-def _build(ckpt, arch, bundle: Path, name: str, checkpoint: str, image_size, check: bool, attribution: bool) -> None:
+def _build(ckpt, arch, bundle: Path, name: str, checkpoint: str, image_size, check: bool, attribution: bool, options) -> None:
+    manifest, reference = _write(ckpt, arch, bundle, name, checkpoint, image_size, check, attribution, options)
+    # The torch model is gone now (its memory back before any ONNX session opens); validation and
+    # the check hold one graph's session at a time.
+    gc.collect()
+    validate_bundle(bundle)
+    if reference is not None:
+        manifest["source"]["check"] = check_bundle(bundle, reference, options.dtype)
+        write_manifest(bundle, manifest)
+
+
+def _write(ckpt, arch, bundle: Path, name: str, checkpoint: str, image_size, check: bool, attribution: bool, options):
+    """Writes every bundle file and the manifest; returns (manifest, the check's HF reference or None)."""
     model = load_model(ckpt)
     tokenizer = Tokenizer.from_file(str(ckpt.tokenizer_file))
     prompt, prompt_from = resolve_prompt(ckpt, arch, tokenizer, arch.image_token_id(model))
     spec = arch.vision_spec(model, ckpt, image_size)
     preprocess, preprocess_from = arch.preprocess(ckpt, spec)
+    reference = hf_reference(arch, model, spec, prompt, tokenizer, attribution) if check else None
+    if options.dtype != "float32":
+        model.to(DTYPES[options.dtype])  # in place: the float32 parameters are freed
 
     decoder, lm_head = arch.text_model(model), model.lm_head
     num_layers, (vocab, hidden) = len(decoder.layers), decoder.embed_tokens.weight.shape
     rope = arch.rope(model)
 
-    onnx_vision = export_vision(arch.vision_graph(model, spec), spec, hidden, bundle / "vision.onnx")
+    onnx_vision = export_vision(arch.vision_graph(model, spec), spec, hidden, bundle / "vision.onnx", options)
     with final_norm_set_aside(decoder) as norm:
         onnx_llm = export_llm(
-            LLMGraph(decoder, norm, lm_head), num_layers, hidden, vocab, rope["type"] == "mrope", bundle / "llm.onnx"
+            LLMGraph(decoder, norm, lm_head), num_layers, hidden, vocab, rope["type"] == "mrope", bundle / "llm.onnx", options
         )
     lens_fields, tensors = lens_tensors(decoder, lm_head, norm)
-    onnx_graphs = {"opset": OPSET, "vision": onnx_vision, "llm": onnx_llm}
+    onnx_graphs = {"opset": OPSET, "dtype": options.dtype, "vision": onnx_vision, "llm": onnx_llm}
     if attribution:
         attention, o_proj = output_projection_tensors(decoder)
         with attribution_graph(decoder, lm_head) as graph:
             onnx_graphs["attribution"] = export_attribution(
-                graph, attention, hidden, vocab, rope["type"] == "mrope", bundle / "attribution.onnx"
+                graph, attention, hidden, vocab, rope["type"] == "mrope", bundle / "attribution.onnx", options
             )
         lens_fields["attention"] = attention
         tensors.update(o_proj)
-    weights = write_weights(tensors, bundle / "weights.safetensors")
+    weights = write_weights(tensors, bundle / "weights.safetensors", DTYPES[options.dtype])
     shutil.copyfile(ckpt.tokenizer_file, bundle / "tokenizer.json")
 
     manifest = {
@@ -165,7 +185,4 @@ def _build(ckpt, arch, bundle: Path, name: str, checkpoint: str, image_size, che
     }
     validate_schema(manifest)
     write_manifest(bundle, manifest)
-    validate_bundle(bundle)
-    if check:
-        manifest["source"]["check"] = check_bundle(bundle, arch, model, spec)
-        write_manifest(bundle, manifest)
+    return manifest, reference

@@ -62,8 +62,14 @@ class HFAttribution:
     logits_last: np.ndarray  # [V]
 
 
-def hf_attribution(arch: Arch, model, spec: VisionSpec, pixel_values: np.ndarray, ids: list[int]) -> HFAttribution:
-    """One eager forward of the HF model with output_attentions=True and forward hooks on each block."""
+def hf_attribution(
+    arch: Arch, model, spec: VisionSpec, pixel_values: np.ndarray, ids: list[int], write_positions=None
+) -> HFAttribution:
+    """One eager forward of the HF model with output_attentions=True and forward hooks on each block.
+
+    write_positions: the source positions j of head_writes (default all; [N, H, S, D] is 3.5 GB for a
+    1 B LLaVA's 600 positions, so the export check takes a sample).
+    """
     decoder = arch.text_model(model)
     captured: dict[str, list] = {"values": [], "head_inputs": [], "attn_output": [], "mlp_output": []}
     handles = []
@@ -94,12 +100,13 @@ def hf_attribution(arch: Arch, model, spec: VisionSpec, pixel_values: np.ndarray
     hd = decoder.layers[0].self_attn.head_dim
     attn = torch.stack([a[0, :, -1] for a in out.attentions])  # [N, H, S]
     values = torch.stack([v.unflatten(-1, (kv_heads, hd)).transpose(0, 1) for v in captured["values"]])
+    j = slice(None) if write_positions is None else torch.as_tensor(write_positions)
     with torch.no_grad():
         writes = []
         for layer, block in enumerate(decoder.layers):
             w_o = block.self_attn.o_proj.weight.unflatten(1, (heads, hd))  # [D, H, hd]
-            v = values[layer].repeat_interleave(heads // kv_heads, dim=0)  # [H, S, hd]
-            writes.append(attn[layer][..., None] * torch.einsum("hsk,dhk->hsd", v, w_o))
+            v = values[layer][:, j].repeat_interleave(heads // kv_heads, dim=0)  # [H, S, hd]
+            writes.append(attn[layer][:, j, None] * torch.einsum("hsk,dhk->hsd", v, w_o))
     return HFAttribution(
         attn_weights_last=attn.numpy(),
         values=values.numpy(),

@@ -58,11 +58,13 @@ def validate_bundle(bundle: Path) -> None:
     manifest = json.loads((bundle / MANIFEST).read_text(encoding="utf-8"))
     validate_schema(manifest)
     for name, entry in manifest["files"].items():
+        if not (bundle / name).is_file():
+            raise ExportError(f"{bundle / name}: missing, but {MANIFEST} lists it in files")
         if file_entry(bundle / name) != entry:
             raise ExportError(f"{bundle / name}: size or SHA-256 differs from {MANIFEST}")
 
     with safe_open(str(bundle / "weights.safetensors"), "np") as f:
-        stored = {k: {"shape": list(f.get_slice(k).get_shape()), "dtype": "F32"} for k in f.keys()}
+        stored = {k: {"shape": list(f.get_slice(k).get_shape()), "dtype": f.get_slice(k).get_dtype()} for k in f.keys()}
     if stored != manifest["weights"]:
         raise ExportError(f"weights.safetensors holds {stored}, but {MANIFEST} says {manifest['weights']}")
 
@@ -71,6 +73,10 @@ def validate_bundle(bundle: Path) -> None:
         if key not in manifest["onnx"]:
             continue
         graph = manifest["onnx"][key]
+        for data in graph.get("external_data", []):
+            if data not in manifest["files"]:
+                raise ExportError(f"{MANIFEST}: onnx.{key}.external_data names {data}, which files does not list")
+        session = None  # one graph's session at a time: each holds a copy of its weights
         session = ort.InferenceSession(str(bundle / graph["file"]), providers=["CPUExecutionProvider"])
         for kind, actual in (("inputs", session.get_inputs()), ("outputs", session.get_outputs())):
             names = [a.name for a in actual]

@@ -38,20 +38,51 @@ def mrope_position_ids(ids: list[int], image_token_id: int, grid: tuple[int, int
     return out
 
 
+def prompt_ids(prompt_spec: dict, num_tokens: int, tokenizer: Tokenizer, prompt: str) -> list[int]:
+    """BundleRunner.input_ids from the manifest's `prompt` and `vision.num_tokens` alone (usable
+    before the bundle exists: the export check computes its HF reference first)."""
+    p = prompt_spec
+    before, after = (part.replace("{prompt}", prompt) for part in p["template"].split("{image}"))
+    ids = [p["bos_token_id"]] if p["add_bos"] else []
+    ids += tokenizer.encode(before, add_special_tokens=False).ids
+    ids += [p["image_token_id"]] * num_tokens
+    return ids + tokenizer.encode(after, add_special_tokens=False).ids
+
+
 class BundleRunner:
+    """The graphs open on first use (each session holds its own copy of the weights); `release`
+    closes them, so that a check of a large bundle holds one graph at a time."""
+
     def __init__(self, bundle: str | Path):
         self.dir = Path(bundle)
         self.manifest = json.loads((self.dir / MANIFEST).read_text(encoding="utf-8"))
         self.tokenizer = Tokenizer.from_file(str(self.dir / "tokenizer.json"))
         self.weights = load_file(str(self.dir / "weights.safetensors"))
-        onnx = self.manifest["onnx"]
-        self.vision = ort.InferenceSession(str(self.dir / onnx["vision"]["file"]), providers=["CPUExecutionProvider"])
-        self.llm = ort.InferenceSession(str(self.dir / onnx["llm"]["file"]), providers=["CPUExecutionProvider"])
-        self.attribution = (
-            ort.InferenceSession(str(self.dir / onnx["attribution"]["file"]), providers=["CPUExecutionProvider"])
-            if "attribution" in onnx
-            else None
-        )
+        self._sessions: dict[str, ort.InferenceSession] = {}
+
+    def _session(self, key: str) -> ort.InferenceSession:
+        if key not in self._sessions:
+            graph = self.dir / self.manifest["onnx"][key]["file"]
+            self._sessions[key] = ort.InferenceSession(str(graph), providers=["CPUExecutionProvider"])
+        return self._sessions[key]
+
+    @property
+    def vision(self) -> ort.InferenceSession:
+        return self._session("vision")
+
+    @property
+    def llm(self) -> ort.InferenceSession:
+        return self._session("llm")
+
+    @property
+    def attribution(self) -> ort.InferenceSession | None:
+        """None for bundles exported without the attribution graph."""
+        return self._session("attribution") if "attribution" in self.manifest["onnx"] else None
+
+    def release(self, *keys: str) -> None:
+        """Close the named graphs' sessions (all when none are named); they reopen on next use."""
+        for key in keys or list(self._sessions):
+            self._sessions.pop(key, None)
 
     @property
     def image_token_id(self) -> int:
@@ -63,12 +94,7 @@ class BundleRunner:
         The text on either side of {image} is tokenized on its own, without special tokens: the
         same ids HF's processor gets, since its tokenizer splits around the added image token.
         """
-        p = self.manifest["prompt"]
-        before, after = (part.replace("{prompt}", prompt) for part in p["template"].split("{image}"))
-        ids = [p["bos_token_id"]] if p["add_bos"] else []
-        ids += self.tokenizer.encode(before, add_special_tokens=False).ids
-        ids += [p["image_token_id"]] * self.manifest["vision"]["num_tokens"]
-        return ids + self.tokenizer.encode(after, add_special_tokens=False).ids
+        return prompt_ids(self.manifest["prompt"], self.manifest["vision"]["num_tokens"], self.tokenizer, prompt)
 
     def visual_tokens(self, pixel_values: np.ndarray) -> np.ndarray:
         """[T, D] from pixel_values [1, 3, H, W]."""
@@ -124,16 +150,18 @@ class BundleRunner:
         names = [o.name for o in self.attribution.get_outputs()]
         return dict(zip(names, self.attribution.run(None, feeds)))
 
-    def head_writes(self, out: dict) -> np.ndarray:
-        """[N, H, S, D]: head h's write a_{T,j} W_O^h v_j into the residual at T, per source position j (row 0)."""
+    def head_writes(self, out: dict, positions=None) -> np.ndarray:
+        """[N, H, S, D]: head h's write a_{T,j} W_O^h v_j into the residual at T, per source position j (row 0);
+        `positions` picks the j (default all)."""
         attention = self.manifest["llm"]["attention"]
         heads, group, hd = attention["num_heads"], attention["num_heads"] // attention["num_kv_heads"], attention["head_dim"]
+        j = slice(None) if positions is None else np.asarray(positions)
         layers = []
         for layer, name in enumerate(attention["o_proj"]):
             w_o = self.weights[name]  # [D, H * hd]
             per_head = [
-                out["attn_weights_last"][layer, 0, h][:, None]
-                * (out["values"][layer, 0, h // group] @ w_o[:, h * hd : (h + 1) * hd].T)
+                out["attn_weights_last"][layer, 0, h][j, None]
+                * (out["values"][layer, 0, h // group][j] @ w_o[:, h * hd : (h + 1) * hd].T)
                 for h in range(heads)
             ]
             layers.append(np.stack(per_head))

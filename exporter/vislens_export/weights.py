@@ -31,8 +31,12 @@ def lens_tensors(decoder: torch.nn.Module, lm_head: torch.nn.Linear, final_norm:
     return fields, tensors
 
 
-def write_weights(tensors: dict[str, torch.Tensor], path: Path) -> dict:
-    """Write float32 tensors; returns the manifest's `weights` table."""
-    data = {name: t.detach().to(torch.float32).contiguous() for name, t in tensors.items()}
+SAFETENSORS_DTYPES = {torch.float32: "F32", torch.float16: "F16"}
+
+
+def write_weights(tensors: dict[str, torch.Tensor], path: Path, dtype: torch.dtype = torch.float32) -> dict:
+    """Write the tensors in `dtype` (that of the graphs: float16 bundles store float16 matrices, which
+    the runtime widens exactly); returns the manifest's `weights` table."""
+    data = {name: t.detach().to(dtype).contiguous() for name, t in tensors.items()}
     save_file(data, str(path))
-    return {name: {"shape": list(t.shape), "dtype": "F32"} for name, t in data.items()}
+    return {name: {"shape": list(t.shape), "dtype": SAFETENSORS_DTYPES[dtype]} for name, t in data.items()}

@@ -40,6 +40,13 @@ export interface OpenBundleOptions extends SessionOptions {
   verifyChecksums?: boolean;
 }
 
+/** " (the external data of llm.onnx: its weights)" for a graph's external-data file, else "". */
+function fileRole(manifest: BundleManifest, name: string): string {
+  const graphs = [manifest.onnx.vision, manifest.onnx.llm, manifest.onnx.attribution];
+  const graph = graphs.find((g) => g?.external_data?.includes(name));
+  return graph ? ` (the external data of ${graph.file}: its weights)` : "";
+}
+
 /** Checks that every file the manifest lists exists with the recorded size and checksum. */
 export function verifyBundleFiles(dir: string, manifest: BundleManifest, verifyChecksums = true): void {
   for (const [name, expected] of Object.entries(manifest.files)) {
@@ -48,16 +55,16 @@ export function verifyBundleFiles(dir: string, manifest: BundleManifest, verifyC
     try {
       stat = fs.statSync(file);
     } catch {
-      throw new ArtifactError(file, "missing: the manifest lists it as part of the bundle");
+      throw new ArtifactError(file, `missing${fileRole(manifest, name)}: the manifest lists it as part of the bundle`);
     }
     if (stat.size !== expected.bytes) {
       const how = stat.size < expected.bytes ? "truncated" : "longer than expected";
-      throw new ArtifactError(file, `${how}: ${stat.size} bytes, the manifest records ${expected.bytes}`);
+      throw new ArtifactError(file, `${how}${fileRole(manifest, name)}: ${stat.size} bytes, the manifest records ${expected.bytes}`);
     }
     if (verifyChecksums) {
       const actual = sha256File(file);
       if (actual !== expected.sha256) {
-        throw new ArtifactError(file, `checksum mismatch: sha256 ${actual}, the manifest records ${expected.sha256} (file modified or corrupt)`);
+        throw new ArtifactError(file, `checksum mismatch${fileRole(manifest, name)}: sha256 ${actual}, the manifest records ${expected.sha256} (file modified or corrupt)`);
       }
     }
   }

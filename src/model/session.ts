@@ -132,8 +132,12 @@ export async function openGraph(file: string, spec: GraphSpec, options: SessionO
     session = await ort.InferenceSession.create(file, ortOptions(options));
   } catch (error) {
     if (error instanceof RangeError) throw error;
+    const message = (error as Error).message;
+    // A graph whose weights are in an external-data file the manifest does not list (bundles list it).
+    const missing = /External data path does not exist: "([^"]+)"/.exec(message);
+    if (missing) throw new ArtifactError(missing[1], `missing: the external data of ${path.basename(file)} (its weights), which onnxruntime looks for beside the graph`);
     const how = options.device === "cuda" ? ` with the CUDA execution provider (device "cuda"; see docs/gpu.md)` : "";
-    throw new ArtifactError(file, `onnxruntime cannot load this graph${how}: ${(error as Error).message}`);
+    throw new ArtifactError(file, `onnxruntime cannot load this graph${how}: ${message}`);
   }
   const expectIn = Object.keys(spec.inputs).sort();
   const expectOut = Object.keys(spec.outputs).sort();
