@@ -1,0 +1,78 @@
+"""python -m vislens_world corpus --out models/objects-llava [--check]   (corpus.txt + corpus-heldout.txt)
+   python -m vislens_world images --out DIR [--seed S] [--n N] [--image-size PX] [--check]   (an annotated set)
+   python -m vislens_world preview --out FILE.png [--seed S] [--n N]   (a contact sheet; prints the captions)
+   python -m vislens_world stats   (counts of classes, categories, vocabulary, as JSON)"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+from . import catalogue, seeds
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="vislens_world")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    co = sub.add_parser("corpus", help="write (or --check) <out>/corpus.txt and <out>/corpus-heldout.txt")
+    co.add_argument("--out", required=True, type=Path)
+    co.add_argument("--seed", type=int, default=seeds.CORPUS_SEED)
+    co.add_argument("--n", type=int, default=seeds.CORPUS_N, help="distinct sentences before the split")
+    co.add_argument("--check", action="store_true")
+    im = sub.add_parser("images", help="write (or --check) an annotated image set")
+    im.add_argument("--out", required=True, type=Path)
+    im.add_argument("--seed", type=int, default=seeds.EVAL_SEED)
+    im.add_argument("--n", type=int, default=seeds.EVAL_N)
+    im.add_argument("--image-size", type=int, default=None)
+    im.add_argument("--check", action="store_true")
+    pv = sub.add_parser("preview", help="a contact sheet of seeded scenes")
+    pv.add_argument("--out", required=True, type=Path)
+    pv.add_argument("--seed", type=int, default=seeds.EVAL_SEED)
+    pv.add_argument("--n", type=int, default=12)
+    sub.add_parser("stats", help="counts, as JSON")
+    a = ap.parse_args(argv)
+    try:
+        if a.cmd == "corpus":
+            from .corpusfile import check_corpus, write_corpus
+
+            res = check_corpus(a.out, a.seed, a.n) if a.check else write_corpus(a.out, a.seed, a.n)
+            print(json.dumps(res))
+            return 0 if not a.check or all(res.values()) else 1
+        if a.cmd == "images":
+            from .config import WorldConfig
+            from .imageset import check_image_set, write_image_set
+
+            cfg = WorldConfig(image_size=a.image_size) if a.image_size else WorldConfig()
+            if a.check:
+                res = check_image_set(a.out, a.seed, a.n, cfg)
+                print(json.dumps(res))
+                return 0 if res["annotations_equal"] and not res["pixels_differ"] and not res["extra_files"] else 1
+            write_image_set(a.out, a.seed, a.n, cfg)
+            print(json.dumps({"images": a.n, "seed": a.seed, "out": str(a.out)}))
+            return 0
+        if a.cmd == "preview":
+            from .preview import write_preview
+
+            for i, c in enumerate(write_preview(a.out, a.seed, a.n)):
+                print(f"{i:2d}  {c}")
+            return 0
+        if a.cmd == "stats":
+            from .vocabulary import vocabulary
+
+            cat = catalogue.load()
+            print(json.dumps({"classes": len(cat.classes), "categories": len(cat.categories),
+                              "per_category": dict(Counter(c.category for c in cat.classes)),
+                              "classes_with_keywords": sum(bool(c.keywords) for c in cat.classes),
+                              "distinct_keywords": len({k for c in cat.classes for k in c.keywords}),
+                              "vocabulary": len(vocabulary(cat))}, indent=1))
+            return 0
+    except (catalogue.CatalogueError, ValueError) as e:
+        print(f"vislens_world: {e}", file=sys.stderr)
+        return 1
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
