@@ -12,7 +12,7 @@ from vislens_export.archs import ARCHS
 from vislens_export.hf_run import hf_attribution
 from vislens_export.manifest import validate_bundle
 from vislens_export.runtime import BundleRunner
-from vislens_export.tiny import ARCHES
+from vislens_export.tiny import ATTRIBUTION_ARCHES
 
 from .helpers import bundle_inputs, spec_of, write_test_image
 
@@ -32,7 +32,7 @@ def _setup(models, arch, image_file):
     return runner, pixel_values, ids, ref
 
 
-@pytest.mark.parametrize("arch", ARCHES)
+@pytest.mark.parametrize("arch", ATTRIBUTION_ARCHES)
 def test_outputs_and_head_writes_match_hf_eager(models, arch, image_file):
     runner, pixel_values, ids, ref = _setup(models, arch, image_file)
     m = runner.manifest
@@ -57,7 +57,7 @@ def test_outputs_and_head_writes_match_hf_eager(models, arch, image_file):
     np.testing.assert_allclose(out["hidden_states"], hidden, atol=1e-5, rtol=0)
 
 
-@pytest.mark.parametrize("arch", ARCHES)
+@pytest.mark.parametrize("arch", ATTRIBUTION_ARCHES)
 def test_the_writes_add_up_to_the_residual_stream(models, arch, image_file):
     """Σ_j writes = the head's output (HF's o_proj input, projected); Σ_h outputs = attention output;
     residual in + attention + FFN = residual out, all at the last position."""
@@ -76,7 +76,7 @@ def test_the_writes_add_up_to_the_residual_stream(models, arch, image_file):
         np.testing.assert_allclose(hidden[layer] + step, hidden[layer + 1], atol=TOL, rtol=0)
 
 
-@pytest.mark.parametrize("arch", ARCHES)
+@pytest.mark.parametrize("arch", ATTRIBUTION_ARCHES)
 def test_head_mask_silences_exactly_one_head(models, arch, image_file):
     runner, pixel_values, ids, _ = _setup(models, arch, image_file)
     m = runner.manifest

@@ -57,18 +57,38 @@ def test_wrong_position_ids_break_parity(models, arch, image_file):
     """
     runner, pixel_values, ids = _inputs(models, arch, image_file)
     ref = _hf(models, arch, runner, pixel_values, [ids])
-    embedding = runner.weights[runner.manifest["llm"]["embedding"]]
-    embeds = embedding[np.asarray(ids)][None].astype(np.float32)
-    embeds[0, np.asarray(ids) == runner.image_token_id] = runner.visual_tokens(pixel_values)
     positions = np.arange(len(ids))[None]
     wrong = (
         np.broadcast_to(positions, (3, 1, len(ids)))
         if runner.manifest["llm"]["rope"]["type"] == "mrope"
         else 2 * positions
     )
-    inputs = {"inputs_embeds": embeds, "attention_mask": np.ones((1, len(ids)), np.int64)}
-    hidden, _ = runner.llm.run(None, {**inputs, "position_ids": np.ascontiguousarray(wrong, dtype=np.int64)})
+    feeds = {**runner.llm_feeds([ids], pixel_values), "position_ids": np.ascontiguousarray(wrong, dtype=np.int64)}
+    hidden, _ = runner.llm.run(None, feeds)
     assert np.abs(hidden[-1] - ref.hidden_states[-1]).max() > 100 * TOL
+
+
+def test_gemma3_image_block_and_embedding_scale_matter(models, image_file):
+    """Gemma 3's two departures from a plain causal LM are exercised: without token_type_ids the
+    image's tokens cannot see later image tokens, and without the embedding scale the text rows
+    are sqrt(hidden) too small; either moves the outputs far beyond the parity tolerance."""
+    runner, pixel_values, ids = _inputs(models, "gemma3", image_file)
+    ref = _hf(models, "gemma3", runner, pixel_values, [ids])
+    feeds = runner.llm_feeds([ids], pixel_values)
+    image = np.asarray(ids) == runner.image_token_id
+    assert feeds["token_type_ids"][0].tolist() == image.astype(int).tolist()
+    hidden, _ = runner.llm.run(None, feeds)
+    assert np.abs(hidden[-1] - ref.hidden_states[-1]).max() < TOL
+    # The tiny model's window (8) is shorter than the sequence: the sliding layer is really sliding.
+    assert runner.llm.get_inputs()[3].name == "token_type_ids" and len(ids) > 2 * 8
+    causal, _ = runner.llm.run(None, {**feeds, "token_type_ids": np.zeros_like(feeds["token_type_ids"])})
+    first_image = int(np.flatnonzero(image)[0])
+    assert np.abs(causal[1, 0, first_image] - ref.hidden_states[1][0, first_image]).max() > 100 * TOL
+    unscaled = feeds["inputs_embeds"].copy()
+    unscaled[0, ~image] /= runner.manifest["llm"]["embedding_scale"]
+    assert runner.manifest["llm"]["embedding_scale"] == 8.0  # sqrt(64)
+    plain, _ = runner.llm.run(None, {**feeds, "inputs_embeds": unscaled})
+    assert np.abs(plain[-1] - ref.hidden_states[-1]).max() > 100 * TOL
 
 
 @pytest.mark.parametrize("arch", ARCHES)

@@ -11,13 +11,14 @@ from transformers import AutoConfig
 from vislens_export.tiny import ARCHES, build
 from vislens_export.tiny.__main__ import main
 
-IMAGE_TOKEN = {"llava": "<image>", "qwen2vl": "<|image_pad|>", "qwen25vl": "<|image_pad|>", "idefics3": "<image>", "internvl": "<IMG_CONTEXT>"}
+IMAGE_TOKEN = {"llava": "<image>", "qwen2vl": "<|image_pad|>", "qwen25vl": "<|image_pad|>", "idefics3": "<image>", "internvl": "<IMG_CONTEXT>", "gemma3": "<image_soft_token>"}
 CLASS = {
     "llava": "LlavaForConditionalGeneration",
     "qwen2vl": "Qwen2VLForConditionalGeneration",
     "qwen25vl": "Qwen2_5_VLForConditionalGeneration",
     "idefics3": "Idefics3ForConditionalGeneration",
     "internvl": "InternVLForConditionalGeneration",
+    "gemma3": "Gemma3ForConditionalGeneration",
 }
 
 

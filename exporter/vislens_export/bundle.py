@@ -6,6 +6,7 @@ import gc
 import json
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from .archs import ARCHS, SUPPORTED
 from .checkpoint import checkpoint_sha256, load_model, read_checkpoint
 from .errors import ExportError
 from .attribution_graph import attribution_graph, output_projection_tensors
-from .llm_graph import LLMGraph, final_norm_set_aside
+from .llm_graph import final_norm_set_aside
 from .manifest import MANIFEST, files_table, validate_bundle, validate_schema, write_manifest
 from .onnx_export import DTYPES, OPSET, GraphOptions, export_attribution, export_llm, export_vision
 from .prompt import resolve_prompt
@@ -123,6 +124,9 @@ def _build(ckpt, arch, bundle: Path, name: str, checkpoint: str, image_size, che
 
 def _write(ckpt, arch, bundle: Path, name: str, checkpoint: str, image_size, check: bool, attribution: bool, options):
     """Writes every bundle file and the manifest; returns (manifest, the check's HF reference or None)."""
+    if attribution and arch.attribution_note:
+        print(f"vislens_export: note: no attribution graph: {arch.attribution_note}", file=sys.stderr)
+        attribution = False
     model = load_model(ckpt)
     tokenizer = Tokenizer.from_file(str(ckpt.tokenizer_file))
     prompt, prompt_from = resolve_prompt(ckpt, arch, tokenizer, arch.image_token_id(model))
@@ -139,7 +143,7 @@ def _write(ckpt, arch, bundle: Path, name: str, checkpoint: str, image_size, che
     onnx_vision = export_vision(arch.vision_graph(model, spec), spec, hidden, bundle / "vision.onnx", options)
     with final_norm_set_aside(decoder) as norm:
         onnx_llm = export_llm(
-            LLMGraph(decoder, norm, lm_head), num_layers, hidden, vocab, rope["type"] == "mrope", bundle / "llm.onnx", options
+            arch.llm_graph_class(decoder, norm, lm_head), num_layers, hidden, vocab, rope["type"] == "mrope", bundle / "llm.onnx", options
         )
     lens_fields, tensors = lens_tensors(decoder, lm_head, norm)
     onnx_graphs = {"opset": OPSET, "dtype": options.dtype, "vision": onnx_vision, "llm": onnx_llm}
@@ -168,6 +172,7 @@ def _write(ckpt, arch, bundle: Path, name: str, checkpoint: str, image_size, che
             "exporter_version": __version__,
             "prompt_from": prompt_from,
             "preprocess_from": preprocess_from,
+            **({"attribution": arch.attribution_note} if arch.attribution_note else {}),
         },
         "llm": {
             "model_type": decoder.config.model_type,

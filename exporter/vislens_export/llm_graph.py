@@ -17,6 +17,10 @@ class LLMGraph(torch.nn.Module):
     norm is applied here, on the way to the logits only.
     """
 
+    # Inputs beyond inputs_embeds, attention_mask and position_ids: name -> ONNX dtype; each is
+    # [batch, seq] (Gemma 3's token_type_ids).
+    extra_inputs: dict[str, str] = {}
+
     def __init__(self, decoder: torch.nn.Module, final_norm: torch.nn.Module, lm_head: torch.nn.Module):
         super().__init__()
         self.decoder, self.final_norm, self.lm_head = decoder, final_norm, lm_head
@@ -49,10 +53,15 @@ def final_norm_manifest(norm: torch.nn.Module) -> tuple[dict, dict[str, torch.Te
     if isinstance(norm, torch.nn.LayerNorm):
         tensors = {"final_norm.weight": norm.weight, "final_norm.bias": norm.bias}
         return {"type": "layernorm", "eps": norm.eps, "weight": "final_norm.weight", "bias": "final_norm.bias"}, tensors
-    # Llama/Qwen2 RMSNorm: x * rsqrt(mean(x^2) + eps) * weight. Variants that scale by (1 + weight)
-    # (Gemma) would need their own manifest type.
+    # Llama/Qwen2 RMSNorm: x * rsqrt(mean(x^2) + eps) * weight.
     if type(norm).__name__.endswith("RMSNorm") and hasattr(norm, "variance_epsilon"):
         return {"type": "rmsnorm", "eps": float(norm.variance_epsilon), "weight": "final_norm.weight"}, {
             "final_norm.weight": norm.weight
+        }
+    # Gemma's RMSNorm scales by (1 + weight), computed in float32: storing 1 + weight makes it the
+    # manifest's plain rmsnorm (exact: 1 + w is what the float32 forward multiplies by).
+    if type(norm).__name__ in ("GemmaRMSNorm", "Gemma2RMSNorm", "Gemma3RMSNorm") and hasattr(norm, "eps"):
+        return {"type": "rmsnorm", "eps": float(norm.eps), "weight": "final_norm.weight"}, {
+            "final_norm.weight": 1.0 + norm.weight.float()
         }
     raise ExportError(f"final norm {type(norm).__name__} is neither LayerNorm nor a Llama-style RMSNorm")

@@ -11,6 +11,7 @@ import torch
 
 from .archs import VisionSpec
 from .attribution_graph import OUTPUTS
+from .errors import ExportError
 
 OPSET = 18
 # The exporter logs one warning per torchvision op it cannot register; vislens uses none of them.
@@ -138,6 +139,15 @@ def export_llm(
     """llm.onnx with dynamic batch and sequence; returns its onnx.llm entry."""
     args, dynamic, inputs, _ = _llm_example(hidden_size, mrope)
     names = ["inputs_embeds", "attention_mask", "position_ids"]
+    for name, dtype in module.extra_inputs.items():
+        # [batch, seq], e.g. Gemma 3's token_type_ids (1 at visual tokens): the example marks a block.
+        if dtype != "int64":
+            raise ExportError(f"LLM graph input {name}: dtype {dtype} is not supported (int64 only)")
+        example = torch.zeros_like(args[1])
+        example[:, 2:5] = 1
+        args, names = (*args, example), [*names, name]
+        dynamic = {**dynamic, name: dynamic["attention_mask"]}
+        inputs = {**inputs, name: ["batch", "seq"]}
     external = _export(module, args, path, names, ["hidden_states", "logits"], dynamic, options)
     outputs = {"hidden_states": [num_layers + 1, "batch", "seq", hidden_size], "logits": ["batch", "seq", vocab_size]}
     return _entry(path, inputs, outputs, external)

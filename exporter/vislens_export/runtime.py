@@ -119,19 +119,27 @@ class BundleRunner:
         mask = np.zeros((len(rows), seq), dtype=np.int64)
         for b, ids in enumerate(rows):
             ids_arr = np.asarray(ids)
-            embeds[b, : len(ids)] = embedding[ids_arr]
+            embeds[b, : len(ids)] = embedding[ids_arr] * np.float32(self.manifest["llm"].get("embedding_scale", 1.0))
             embeds[b, np.flatnonzero(ids_arr == self.image_token_id)] = visual
             mask[b, : len(ids)] = 1
         return embeds, mask
 
     def run(self, rows: list[list[int]], pixel_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """hidden_states [N+1, B, S, D] and logits [B, S, V] for right-padded rows sharing one image."""
+        hidden, logits = self.llm.run(None, self.llm_feeds(rows, pixel_values))
+        return hidden, logits
+
+    def llm_feeds(self, rows: list[list[int]], pixel_values: np.ndarray) -> dict:
+        """llm.onnx's inputs for right-padded rows sharing one image (token_type_ids where the graph takes them)."""
         embeds, mask = self.embed(rows, pixel_values)
         seq = embeds.shape[1]
-        hidden, logits = self.llm.run(
-            None, {"inputs_embeds": embeds, "attention_mask": mask, "position_ids": self.position_ids(rows, seq)}
-        )
-        return hidden, logits
+        feeds = {"inputs_embeds": embeds, "attention_mask": mask, "position_ids": self.position_ids(rows, seq)}
+        if "token_type_ids" in self.manifest["onnx"]["llm"]["inputs"]:
+            # 1 at visual tokens (Gemma 3 attends bidirectionally within an image), 0 elsewhere and at padding.
+            feeds["token_type_ids"] = np.zeros((len(rows), seq), dtype=np.int64)
+            for b, ids in enumerate(rows):
+                feeds["token_type_ids"][b, : len(ids)] = np.asarray(ids) == self.image_token_id
+        return feeds
 
     def attribute(self, ids: list[int], pixel_values: np.ndarray, head_mask: np.ndarray | None = None) -> dict:
         """attribution.onnx on one unpadded row: its outputs by name (docs/bundle-format.md), at the last position."""

@@ -28,6 +28,10 @@ def lens_tensors(decoder: torch.nn.Module, lm_head: torch.nn.Linear, final_norm:
     norm, norm_tensors = final_norm_manifest(final_norm)
     tensors.update(norm_tensors)
     fields = {"embedding": EMBEDDING, "unembedding": EMBEDDING if tied else UNEMBEDDING, "final_norm": norm}
+    # Gemma's embedding layer multiplies each looked-up row by sqrt(hidden), in the weights' dtype.
+    scale = getattr(decoder.embed_tokens, "embed_scale", None)
+    if scale is not None:
+        fields["embedding_scale"] = float(torch.as_tensor(scale).to(torch.float32))
     return fields, tensors
 
 

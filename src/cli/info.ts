@@ -1,3 +1,4 @@
+import { missingAttributionReason } from "../model/attribution-pass";
 import { openBundle } from "../model/bundle";
 import { parse, UsageError } from "./args";
 
@@ -36,7 +37,7 @@ export async function infoCommand(argv: string[], out: (text: string) => void): 
         `  prompt   ${JSON.stringify(m.prompt.template)}`,
         m.llm.attention
           ? `  attribution  yes: ${m.llm.attention.num_heads} heads (${m.llm.attention.num_kv_heads} key/value) x ${m.llm.attention.head_dim} per block`
-          : "  attribution  no: exported without attribution.onnx (re-export to attribute answers)",
+          : `  attribution  no: ${missingAttributionReason(m)}`,
         `  files    ${Object.entries(m.files).map(([k, v]) => `${k} (${(v.bytes / 1e6).toFixed(2)} MB)`).join(", ")}`,
       ].join("\n"),
     );

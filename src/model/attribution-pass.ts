@@ -1,7 +1,7 @@
 import { ArtifactError } from "../errors";
 import type { Bundle } from "./bundle";
 import { embedTokens } from "./embed";
-import type { AttentionSpec } from "./manifest";
+import type { AttentionSpec, BundleManifest } from "./manifest";
 import { positionIds } from "./positions";
 import type { Feed } from "./session";
 import type { Tensor } from "./tensor";
@@ -30,14 +30,23 @@ export interface AttributionPass {
   ffnOutput: Tensor;
 }
 
+/**
+ * Why a bundle without an attribution graph has none: the exporter's note for families it cannot
+ * attribute (`source.attribution`, e.g. Gemma 3), else an older or --no-attribution export.
+ */
+export function missingAttributionReason(manifest: BundleManifest): string {
+  const note = manifest.source?.attribution;
+  if (typeof note === "string") return `the exporter gives ${manifest.architecture} none: ${note}`;
+  return "it was exported before answer attribution existed or with --no-attribution; re-export it with `python -m vislens_export <hf-dir> <bundle> --force` to attribute answers";
+}
+
 /** The bundle's attention layout, or a clear error for a bundle exported without attribution. */
 export function attentionSpec(bundle: Bundle): AttentionSpec {
   const spec = bundle.manifest.llm.attention;
   if (!spec || !bundle.attribution) {
     throw new ArtifactError(
       `${bundle.dir}/manifest.json`,
-      `bundle ${JSON.stringify(bundle.manifest.name)} has no attribution graph (onnx.attribution): it was exported ` +
-        "before answer attribution existed or with --no-attribution; re-export it with `python -m vislens_export <hf-dir> <bundle> --force` to attribute answers",
+      `bundle ${JSON.stringify(bundle.manifest.name)} has no attribution graph (onnx.attribution): ${missingAttributionReason(bundle.manifest)}`,
       "onnx.attribution",
     );
   }

@@ -6,6 +6,7 @@ import { decodeImage, type RgbImage } from "./image";
 import { positionIds } from "./positions";
 import { preprocessImage, type Preprocessed } from "./preprocess";
 import { buildImagePrompt, buildTextPrompt } from "./prompt";
+import type { Feed } from "./session";
 import { selectRows, type Tensor } from "./tensor";
 
 /**
@@ -53,6 +54,18 @@ export async function encodeImage(bundle: Bundle, pre: Preprocessed): Promise<Te
   return { shape: [T, D], data: visual_tokens.data };
 }
 
+/**
+ * `token_type_ids` `[B, S]` for LLM graphs that take it (Gemma 3: 1 at visual tokens, whose image
+ * block attends in both directions; 0 at text and padding), the same visual positions in every
+ * row; nothing for the others.
+ */
+function tokenTypeFeed(bundle: Bundle, B: number, S: number, visualPositions: readonly number[]): Record<string, Feed> {
+  if (!("token_type_ids" in bundle.manifest.onnx.llm.inputs)) return {};
+  const data = new BigInt64Array(B * S);
+  for (let b = 0; b < B; b++) for (const p of visualPositions) data[b * S + p] = 1n;
+  return { token_type_ids: { type: "int64", data, dims: [B, S] } };
+}
+
 /** Runs the LLM over one sequence of ids, visual tokens spliced in at `visualPositions`. */
 export async function runSequence(
   bundle: Bundle,
@@ -70,6 +83,7 @@ export async function runSequence(
     inputs_embeds: { type: "float32", data: embedTokens(bundle, ids, visual, visualPositions), dims: [1, S, D] },
     attention_mask: { type: "int64", data: new BigInt64Array(S).fill(1n), dims: [1, S] },
     position_ids: { type: "int64", data: posData, dims: posDims },
+    ...tokenTypeFeed(bundle, 1, S, visualPositions),
   });
   if (hidden_states.shape.join() !== [N + 1, 1, S, D].join()) {
     throw new ArtifactError(bundle.llm.file, `hidden_states has shape [${hidden_states.shape}], expected [${[N + 1, 1, S, D]}]`);
@@ -178,6 +192,7 @@ export async function runTextBatch(bundle: Bundle, sequences: readonly (readonly
     inputs_embeds: { type: "float32", data: embeds, dims: [B, S, D] },
     attention_mask: { type: "int64", data: mask, dims: [B, S] },
     position_ids: { type: "int64", data: pos, dims: mrope ? [3, B, S] : [B, S] },
+    ...tokenTypeFeed(bundle, B, S, []),
   });
   if (hidden_states.shape.join() !== [N + 1, B, S, D].join()) {
     throw new ArtifactError(bundle.llm.file, `hidden_states has shape [${hidden_states.shape}], expected [${[N + 1, B, S, D]}]`);

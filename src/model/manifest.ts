@@ -60,7 +60,7 @@ export interface BundleManifest {
   format: "vislens-bundle";
   format_version: 1;
   name: string;
-  architecture: "LlavaForConditionalGeneration" | "Qwen2VLForConditionalGeneration" | "Qwen2_5_VLForConditionalGeneration" | "Idefics3ForConditionalGeneration" | "InternVLForConditionalGeneration";
+  architecture: "LlavaForConditionalGeneration" | "Qwen2VLForConditionalGeneration" | "Qwen2_5_VLForConditionalGeneration" | "Idefics3ForConditionalGeneration" | "InternVLForConditionalGeneration" | "Gemma3ForConditionalGeneration";
   source?: Record<string, unknown>;
   llm: {
     model_type?: string;
@@ -70,6 +70,8 @@ export interface BundleManifest {
     vocab_size: number;
     final_norm: FinalNorm;
     embedding?: string;
+    /** The factor the LLM multiplies looked-up token embedding rows by (Gemma: sqrt(hidden)); absent: 1. Visual tokens are not scaled. */
+    embedding_scale?: number;
     unembedding: string;
     rope: { type: "default" | "mrope"; mrope_section?: number[] };
     /** Present when the bundle can attribute answers (with `onnx.attribution`). */

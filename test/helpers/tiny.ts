@@ -21,8 +21,10 @@ export async function writeProbeImage(file: string): Promise<string> {
   return file;
 }
 
-export const TINY_ARCHS = ["llava", "qwen2vl", "qwen25vl", "idefics3", "internvl"] as const;
+export const TINY_ARCHS = ["llava", "qwen2vl", "qwen25vl", "idefics3", "internvl", "gemma3"] as const;
 export type TinyArch = (typeof TINY_ARCHS)[number];
+/** Those exported with an attribution graph (Gemma 3 gets none: exporter/vislens_export/archs/gemma3.py). */
+export const ATTRIBUTION_ARCHS = TINY_ARCHS.filter((a) => a !== "gemma3");
 
 /**
  * A tiny random-weight instance of a real HF architecture, exported to a bundle by the real

@@ -9,7 +9,7 @@ import { headOutputs, headWrites, readOutputProjections } from "../../src/model/
 import { prepareImageInput } from "../../src/model/hidden";
 import { FIXTURE_BUNDLE, maxAbsDiff } from "../helpers/fixture";
 import { REPO, tempDir } from "../helpers/python";
-import { PROBE_PROMPT, TINY_ARCHS, tinyBundle, writeProbeImage } from "../helpers/tiny";
+import { ATTRIBUTION_ARCHS, PROBE_PROMPT, tinyBundle, writeProbeImage } from "../helpers/tiny";
 
 const IMAGE = path.join(tempDir(), "probe.png");
 const PROMPT = PROBE_PROMPT;
@@ -20,7 +20,7 @@ before(async () => {
 
 const npy = (dir: string, name: string) => readNpy(path.join(dir, `${name}.npy`));
 
-for (const arch of TINY_ARCHS) {
+for (const arch of ATTRIBUTION_ARCHS) {
   test(`${arch}: every head's write at T equals a PyTorch eager computation within 1e-4 (grouped-query attention)`, async () => {
     const { bundle: dir, reference } = tinyBundle(arch, IMAGE, PROMPT);
     const bundle = await openBundle(dir);
@@ -89,6 +89,21 @@ test("a bundle exported without attribution opens, runs, and says it cannot attr
     const input = await prepareImageInput(bundle, path.join(FIXTURE_BUNDLE, "eval", "0000.png"));
     assert.equal(input.visualPositions.length, 64);
     await assert.rejects(runAttributionPass(bundle, input.ids, input.visualTokens, input.visualPositions), /shapes-lm8-clip.*no attribution graph.*re-export/s);
+  } finally {
+    await bundle.close();
+  }
+});
+
+test("gemma3: a family the exporter cannot attribute runs, and its refusal gives the exporter's reason, not a re-export", async () => {
+  const { bundle: dir } = tinyBundle("gemma3", IMAGE, PROMPT);
+  const bundle = await openBundle(dir);
+  try {
+    assert.equal(bundle.attribution, null);
+    const input = await prepareImageInput(bundle, IMAGE, PROMPT);
+    await assert.rejects(
+      runAttributionPass(bundle, input.ids, input.visualTokens, input.visualPositions),
+      (e: Error) => /Gemma3ForConditionalGeneration none: Gemma 3's sandwich norms/.test(e.message) && !/re-export/.test(e.message),
+    );
   } finally {
     await bundle.close();
   }

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from ..checkpoint import Checkpoint
+from ..llm_graph import LLMGraph
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,10 @@ class Arch:
     default_template: str
     # What one image placeholder of chat-template text becomes (the processor's expansion).
     image_expansion: str = "{image}"
+    # The module exported as llm.onnx (a subclass may take extra inputs, named in its extra_inputs).
+    llm_graph_class = LLMGraph
+    # Why this family gets no attribution graph; None when it gets one.
+    attribution_note: str | None = None
 
     def text_model(self, model) -> torch.nn.Module:
         """The decoder stack: has .embed_tokens, .layers and .norm (the final norm)."""

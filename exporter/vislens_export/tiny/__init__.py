@@ -8,11 +8,14 @@ from pathlib import Path
 import torch
 import transformers
 
+from ..archs import ARCHS
 from .models import BUILDERS
 from .real_size import REAL_SIZE
 from .tokenizer import train_bpe
 
 ARCHES = tuple(BUILDERS)  # the tiny test models; REAL_SIZE holds random models at published sizes
+# Those whose bundles have an attribution graph (an Arch with an attribution_note gets none).
+ATTRIBUTION_ARCHES = tuple(a for a in ARCHES if ARCHS[BUILDERS[a]().model_class].attribution_note is None)
 
 
 def build(arch: str, out_dir: str | Path, seed: int = 0) -> Path:
@@ -28,6 +31,8 @@ def build(arch: str, out_dir: str | Path, seed: int = 0) -> Path:
     config = spec.make_config(tokenizer.get_vocab_size())
     torch.manual_seed(seed)
     model = getattr(transformers, spec.model_class)(config).eval()
+    if spec.randomise is not None:
+        spec.randomise(model)
     transformers.utils.logging.disable_progress_bar()
     model.save_pretrained(out)
 

@@ -12,9 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import torch
+
 from transformers import (
     CLIPVisionConfig,
+    Gemma3Config,
+    Gemma3TextConfig,
     Qwen2_5_VLConfig,
+    SiglipVisionConfig,
     Idefics3Config,
     Idefics3VisionConfig,
     InternVLConfig,
@@ -44,6 +49,9 @@ class TinySpec:
     prepend_bos: bool  # the tokenizer's post-processor prepends bos_token, as Llama's does
     preprocessor_config: dict
     make_config: Callable[[int], PretrainedConfig]  # vocab_size -> config
+    # Called on the freshly initialised model (under the build's seed) where HF initialises a part
+    # to a constant that would hide it from parity tests (zeros, or norms at exactly 1).
+    randomise: Callable[[torch.nn.Module], None] | None = None
 
 
 def _text(vocab_size: int, tie: bool, **extra) -> dict:
@@ -294,4 +302,69 @@ def internvl() -> TinySpec:
     return TinySpec("InternVLForConditionalGeneration", specials, None, False, pre, make)
 
 
-BUILDERS = {"llava": llava, "qwen2vl": qwen2vl, "qwen25vl": qwen25vl, "idefics3": idefics3, "internvl": internvl}
+def gemma3() -> TinySpec:
+    """Gemma 3: SigLIP at 32 px in patches of 4 (8 x 8), average-pooled to 4 x 4 = 16 tokens; a Gemma 3
+    LM with a sliding layer (window 8, shorter than the test sequences) and a full layer, q/k norms
+    and sandwich norms, tied embeddings scaled by sqrt(hidden)."""
+    specials = ["<pad>", "<eos>", "<bos>", "<start_of_image>", "<end_of_image>", "<image_soft_token>"]
+
+    def make(vocab_size: int) -> PretrainedConfig:
+        text = Gemma3TextConfig(
+            vocab_size=vocab_size,
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            head_dim=16,
+            query_pre_attn_scalar=16,
+            sliding_window=8,
+            layer_types=["sliding_attention", "full_attention"],
+            max_position_embeddings=512,
+            initializer_range=TEXT_INIT,
+            pad_token_id=0,
+            eos_token_id=1,
+            bos_token_id=2,
+        )
+        vision = SiglipVisionConfig(
+            hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, image_size=32, patch_size=4, initializer_range=VISION_INIT
+        )
+        return Gemma3Config(
+            text_config=text,
+            vision_config=vision,
+            mm_tokens_per_image=16,
+            image_token_index=specials.index("<image_soft_token>"),
+            boi_token_index=specials.index("<start_of_image>"),
+            eoi_token_index=specials.index("<end_of_image>"),
+            tie_word_embeddings=True,
+        )
+
+    # google/gemma-3-4b-it's Gemma3ImageProcessor, at 32 px instead of 896, without pan-and-scan.
+    pre = {
+        "image_processor_type": "Gemma3ImageProcessor",
+        "processor_class": "Gemma3Processor",
+        "do_resize": True,
+        "size": {"height": 32, "width": 32},
+        "resample": 2,
+        "do_rescale": True,
+        "rescale_factor": 1 / 255,
+        "do_normalize": True,
+        "image_mean": [0.5, 0.5, 0.5],
+        "image_std": [0.5, 0.5, 0.5],
+        "do_pan_and_scan": False,
+        "do_convert_rgb": True,
+    }
+    def randomise(model: torch.nn.Module) -> None:
+        # HF starts the projector at zero and every Gemma RMSNorm weight w at zero (a scale of
+        # 1 + w = 1): random values make the visual tokens non-zero and the (1 + w) scaling visible.
+        with torch.no_grad():
+            proj = model.model.multi_modal_projector.mm_input_projection_weight
+            proj.normal_(0.0, proj.shape[0] ** -0.5)
+            for name, param in model.named_parameters():
+                if name.endswith("norm.weight") and "vision_tower" not in name:
+                    param.normal_(0.0, 0.2)
+
+    return TinySpec("Gemma3ForConditionalGeneration", specials, "<bos>", True, pre, make, randomise)
+
+
+BUILDERS = {"llava": llava, "qwen2vl": qwen2vl, "qwen25vl": qwen25vl, "idefics3": idefics3, "internvl": internvl, "gemma3": gemma3}
