@@ -1,11 +1,15 @@
 """python -m vislens_world corpus --out models/objects-llava [--check]   (corpus.txt + corpus-heldout.txt)
-   python -m vislens_world images --out DIR [--seed S] [--n N] [--image-size PX] [--check]   (an annotated set)
+   python -m vislens_world images --out DIR [--seed S] [--n N] [--image-size PX] [--patch PX] [--check]
+       (an annotated set)
    python -m vislens_world preview --out FILE.png [--seed S] [--n N]   (a contact sheet; prints the captions)
-   python -m vislens_world stats   (counts of classes, categories, vocabulary, as JSON)"""
+   python -m vislens_world stats   (counts of classes, categories, vocabulary, as JSON)
+   python -m vislens_world train --out models/objects-llava [--work DIR] [--quick]   (the model; about 2 h)
+   python -m vislens_world eval --out models/objects-llava   (held-out caption accuracy of <out>/hf)"""
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -26,12 +30,21 @@ def main(argv=None) -> int:
     im.add_argument("--seed", type=int, default=seeds.EVAL_SEED)
     im.add_argument("--n", type=int, default=seeds.EVAL_N)
     im.add_argument("--image-size", type=int, default=None)
+    im.add_argument("--patch", type=int, default=None, help="patch size of the annotated grid (the model's: 12)")
     im.add_argument("--check", action="store_true")
     pv = sub.add_parser("preview", help="a contact sheet of seeded scenes")
     pv.add_argument("--out", required=True, type=Path)
     pv.add_argument("--seed", type=int, default=seeds.EVAL_SEED)
     pv.add_argument("--n", type=int, default=12)
     sub.add_parser("stats", help="counts, as JSON")
+    tr = sub.add_parser("train", help="train the world model (or resume its cached stages) and evaluate it")
+    tr.add_argument("--out", required=True, type=Path)
+    tr.add_argument("--work", type=Path, default=Path(os.environ.get("VISLENS_WORLD_CACHE",
+                                                                    Path.home() / ".cache" / "vislens-world")),
+                    help="stage cache (default ~/.cache/vislens-world or $VISLENS_WORLD_CACHE)")
+    tr.add_argument("--quick", action="store_true", help="a few steps per stage on tiny models (smoke test)")
+    ev = sub.add_parser("eval", help="held-out caption accuracy of <out>/hf on <out>/eval")
+    ev.add_argument("--out", required=True, type=Path)
     a = ap.parse_args(argv)
     try:
         if a.cmd == "corpus":
@@ -44,7 +57,7 @@ def main(argv=None) -> int:
             from .config import WorldConfig
             from .imageset import check_image_set, write_image_set
 
-            cfg = WorldConfig(image_size=a.image_size) if a.image_size else WorldConfig()
+            cfg = WorldConfig(**{k: v for k, v in (("image_size", a.image_size), ("patch", a.patch)) if v is not None})
             if a.check:
                 res = check_image_set(a.out, a.seed, a.n, cfg)
                 print(json.dumps(res))
@@ -57,6 +70,22 @@ def main(argv=None) -> int:
 
             for i, c in enumerate(write_preview(a.out, a.seed, a.n)):
                 print(f"{i:2d}  {c}")
+            return 0
+        if a.cmd == "train":
+            from .model_spec import WorldModelSpec, quick
+            from .recipe import train
+
+            spec = WorldModelSpec(name=a.out.name)
+            res = train(a.out, a.work, quick(spec) if a.quick else spec)
+            print(json.dumps({"heldout": res["heldout"], "shuffled_image_baseline": res["shuffled_image_baseline"]},
+                             indent=1))
+            return 0
+        if a.cmd == "eval":
+            from .evaluate import evaluate
+
+            res = evaluate(a.out)
+            print(json.dumps({"heldout": res["heldout"], "shuffled_image_baseline": res["shuffled_image_baseline"]},
+                             indent=1))
             return 0
         if a.cmd == "stats":
             from .vocabulary import vocabulary
