@@ -80,6 +80,16 @@ export {
   shapesControlJudge,
   mismatchedAnnotations,
   readShapesEvalSet,
+  readWorldEvalSet,
+  worldJudge,
+  judgeWorldWord,
+  judgeWorldPatch,
+  evaluateWorld,
+  evaluateWorldControl,
+  worldImages,
+  worldControlSet,
+  worldControlJudge,
+  WORLD_VERDICTS,
   llmJudge,
   parseJudgeAnswer,
   LlmJudgeError,
@@ -114,6 +124,11 @@ export {
   type PatchJudgement,
   type ShapesAnnotation,
   type ShapesObject,
+  type WorldEvalSet,
+  type WorldAnnotation,
+  type WorldObject,
+  type WorldVerdict,
+  type WorldJudgeOptions,
 } from "./eval";
 
 // The danfojs DataFrame type the evaluation tables return, so a notebook can name it from vislens.

@@ -25,3 +25,7 @@ export {
 export { layerDrift, visualTokenDrift, textTokenDrift, type LayerDriftRow } from "./drift";
 export { llmJudge, parseJudgeAnswer, LlmJudgeError, LLM_JUDGE_PROMPT_VERSION, type LlmJudgeOptions, type JudgeLists } from "./llm-judge";
 export { renderJudgeImages, type JudgeImages, type JudgeImageOptions } from "./judge-images";
+export { readWorldEvalSet, checkWorldEvalSet, type WorldEvalSet, type WorldAnnotation, type WorldObject, type WorldBackground } from "./world-annotations";
+export { worldJudge, judgeWorldWord, judgeWorldPatch, patchWords, WORLD_VERDICTS, type WorldVerdict, type WorldJudgeOptions, type PatchWords } from "./world-judge";
+export { evaluateWorld, evaluateWorldControl, worldImages, worldControlSet, worldControlJudge } from "./world-evaluate";
+export { normaliseWord, wordForms, WordSet } from "./word-forms";

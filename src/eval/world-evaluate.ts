@@ -1,0 +1,54 @@
+/**
+ * Fig. 3 on the open-vocabulary world: evaluateInterpretability with the world's ground-truth judge,
+ * and its chance control (the same images, patches and words, each judged against another image's
+ * annotation, by a judge named "world-ground-truth/control" so its rows are never mistaken for the
+ * real evaluation).
+ */
+
+import * as path from "node:path";
+import type { Lens } from "../lenses/types";
+import type { Bundle } from "../model/bundle";
+import { evaluateInterpretability, type EvalImage, type EvaluateOptions, type InterpretabilityRow } from "./evaluate";
+import type { WorldEvalSet } from "./world-annotations";
+import { worldJudge, type WorldJudgeOptions } from "./world-judge";
+
+/** The set's images, in order (the judge finds their annotations by file). */
+export function worldImages(set: WorldEvalSet): EvalImage[] {
+  return set.annotations.map((a) => ({ file: path.join(set.dir, a.file) }));
+}
+
+/**
+ * The control set: every image keeps its file but carries the annotation of the image `offset`
+ * places later (wrapping). What still matches is what the world gives away by chance.
+ */
+export function worldControlSet(set: WorldEvalSet, offset = 7): WorldEvalSet {
+  const n = set.annotations.length;
+  if (n < 2) throw new RangeError("worldControlSet: needs at least two annotated images");
+  const shift = ((offset % n) + n) % n || 1;
+  return { ...set, annotations: set.annotations.map((a, i) => ({ ...set.annotations[(i + shift) % n], file: a.file })) };
+}
+
+/** The world's ground-truth judge of the chance control. */
+export function worldControlJudge(set: WorldEvalSet, options: WorldJudgeOptions = {}): ReturnType<typeof worldJudge> {
+  return worldJudge(worldControlSet(set), { ...options, name: `${options.name ?? "world-ground-truth"}/control` });
+}
+
+/** evaluateInterpretability on an annotated world set with its ground-truth judge. */
+export function evaluateWorld(
+  bundle: Bundle,
+  lenses: readonly Lens[],
+  set: WorldEvalSet,
+  options: EvaluateOptions & { judge?: WorldJudgeOptions } = {},
+): Promise<InterpretabilityRow[]> {
+  return evaluateInterpretability(bundle, lenses, worldImages(set), worldJudge(set, options.judge), options);
+}
+
+/** The chance control of evaluateWorld: the same images and sampled patches, judged against worldControlSet. */
+export function evaluateWorldControl(
+  bundle: Bundle,
+  lenses: readonly Lens[],
+  set: WorldEvalSet,
+  options: EvaluateOptions & { judge?: WorldJudgeOptions } = {},
+): Promise<InterpretabilityRow[]> {
+  return evaluateInterpretability(bundle, lenses, worldImages(set), worldControlJudge(set, options.judge), options);
+}
