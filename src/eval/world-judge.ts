@@ -90,15 +90,15 @@ export function judgeWorldPatch(
 
 /**
  * The ground-truth judge of a world evaluation set as a PatchJudge. It finds each request's
- * annotation by its image file (resolved against the set's directory), so requests need not carry
- * one; an image that is not in the set is a RangeError naming it.
+ * annotation by its image file (a path as given, or a name relative to the set's directory), so
+ * requests need not carry one; an image that is not in the set is a RangeError naming it.
  */
 export function worldJudge(set: WorldEvalSet, options: WorldJudgeOptions = {}): PatchJudge {
   const byFile = new Map(set.annotations.map((a) => [path.resolve(set.dir, a.file), a]));
   return {
     name: options.name ?? "world-ground-truth",
     async judge(request: JudgeRequest): Promise<JudgeVerdict> {
-      const annotation = byFile.get(path.resolve(set.dir, request.image));
+      const annotation = byFile.get(path.resolve(request.image)) ?? byFile.get(path.resolve(set.dir, request.image));
       if (!annotation) throw new RangeError(`the world judge has no annotation for ${request.image} (its set is ${set.dir}, ${set.annotations.length} images)`);
       const { row, col } = request.patch;
       const ref = patchWords(annotation, row, col, options);

@@ -100,6 +100,14 @@ test("worldJudge finds each image's annotation by file and answers in the PatchJ
   const none = await judge.judge(request(a, patchOf(a, 3), ["the", "of"]));
   assert.equal(none.interpretable, false);
   await assert.rejects(judge.judge({ ...request(a, [1, 1], ["x"]), image: "/nowhere/0009.png" }), /no annotation for \/nowhere\/0009\.png/);
+  // a set read through a relative path: the images evaluateWorld passes (dir + file) and bare names both resolve
+  const relative = readWorldEvalSet(path.relative(process.cwd(), FIXTURE));
+  assert.ok(!path.isAbsolute(relative.dir));
+  const rel = worldJudge(relative);
+  const boat = patchOf(a, 3);
+  for (const image of [worldImages(relative)[9].file, "0009.png", path.join(set.dir, "0009.png")]) {
+    assert.deepEqual((await rel.judge({ ...request(a, boat, ["sailboat"]), image })).concrete, ["sailboat"], image);
+  }
   assert.deepEqual(worldImages(set).slice(0, 2), [{ file: path.join(set.dir, "0000.png") }, { file: path.join(set.dir, "0001.png") }]);
 });
 
