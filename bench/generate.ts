@@ -47,9 +47,9 @@ async function main(): Promise<void> {
   const stepMs: [number, number][] = [];
   for (const extra of [0, 16, 49]) {
     const ids = [...input.ids, ...Array(extra).fill(input.ids[input.ids.length - 1])];
-    await runSequence(bundle, ids, input.visualTokens, input.visualPositions);
+    await runSequence(bundle, ids, input.imageTokens, input.imageTokenPositions);
     const t = process.hrtime.bigint();
-    for (let r = 0; r < 20; r++) await runSequence(bundle, ids, input.visualTokens, input.visualPositions);
+    for (let r = 0; r < 20; r++) await runSequence(bundle, ids, input.imageTokens, input.imageTokenPositions);
     stepMs.push([ids.length, Number(process.hrtime.bigint() - t) / 1e6 / 20]);
   }
   await bundle.close();

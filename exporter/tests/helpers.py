@@ -12,7 +12,7 @@ from vislens_export.archs import VisionSpec
 
 def spec_of(manifest: dict) -> VisionSpec:
     v = manifest["vision"]
-    return VisionSpec(tuple(v["image_size"]), v["patch_size"], v["merge"], tuple(v["grid"]))
+    return VisionSpec.from_manifest(v)
 
 
 def write_test_image(path: Path, size=(70, 50), seed: int = 0) -> Path:

@@ -21,6 +21,7 @@ EXPECTED = {
     "qwen2vl": ([4, 6], True, "<|vision_start|>{image}<|vision_end|>{prompt}"),
     "qwen25vl": ([4, 6], True, "<|vision_start|>{image}<|vision_end|>{prompt}"),
     "internvl": ([4, 4], True, "<img>{image}</img>\n{prompt}"),
+    "onevision": ([8, 12], False, "{image}\n{prompt}"),
     "gemma3": ([4, 4], True, "\n\n<start_of_image>{image}<end_of_image>\n\n{prompt}"),
     "idefics3": ([4, 4], True, "<fake_token_around_image><global-img>{image}<fake_token_around_image>{prompt}"),
 }
@@ -48,7 +49,13 @@ def test_manifest_is_valid_and_describes_the_files(models, arch):
     assert m["source"]["checkpoint"] == ("hf" if hf.parent == bundle.resolve() else str(hf))
 
     grid, tied, template = EXPECTED[arch]
-    assert m["vision"]["grid"] == grid and m["vision"]["num_tokens"] == grid[0] * grid[1]
+    assert m["vision"]["grid"] == grid
+    if "layout" in m["vision"]:  # OneVision: a 4 x 4 base tile, then 8 rows of 12 tokens and a newline
+        assert m["vision"]["layout"] == {"base_grid": [4, 4], "newline": True}
+        assert m["vision"]["num_tokens"] == 16 + grid[0] * (grid[1] + 1) == 120
+        assert m["onnx"]["vision"]["inputs"]["pixel_values"] == [7, 3, 16, 16]
+    else:
+        assert m["vision"]["num_tokens"] == grid[0] * grid[1]
     assert m["prompt"]["template"] == template
     assert (m["llm"]["unembedding"] == m["llm"]["embedding"]) == tied
     assert ("lm_head" in m["weights"]) != tied  # tied matrices are stored once

@@ -30,7 +30,7 @@ def _argmax_loop(models, bundle, image, steps: int) -> list[int]:
     """Greedy decoding by hand: full forward of the HF model at every step, no cache, no generate()."""
     runner = BundleRunner(bundle)
     v = runner.manifest["vision"]
-    spec = VisionSpec(tuple(v["image_size"]), v["patch_size"], v["merge"], tuple(v["grid"]))
+    spec = VisionSpec.from_manifest(v)
     model, arch = models.model("llava"), ARCHS["LlavaForConditionalGeneration"]
     pixels = torch.from_numpy(preprocess.load(image, v["preprocess"]))
     ids = runner.input_ids("a")

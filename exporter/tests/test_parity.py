@@ -101,3 +101,31 @@ def test_right_padded_batch_equals_unpadded_rows(models, arch, image_file):
         alone_hidden, alone_logits = runner.run([row], pixel_values)
         assert np.abs(hidden[:, b, : len(row)] - alone_hidden[:, 0]).max() < 1e-5
         assert np.abs(logits[b, : len(row)] - alone_logits[0]).max() < 1e-5
+
+
+def test_onevision_token_layout_is_base_tile_then_tiled_rows_with_newlines(models, image_file):
+    """The layout the manifest records, checked against the HF tower run on each tile alone: the base
+    tile's 4 x 4 tokens first, then the 8 x 12 grid of the 2 x 3 tiles row by row, each row closed by
+    the learned image_newline."""
+    import torch
+
+    runner, pixel_values, _ = _inputs(models, "onevision", image_file)
+    model = models.model("onevision")
+    v = runner.manifest["vision"]
+    (rows, cols), (base_rows, base_cols) = v["grid"], v["layout"]["base_grid"]
+    tokens = runner.visual_tokens(pixel_values)
+    assert tokens.shape[0] == v["num_tokens"] == base_rows * base_cols + rows * (cols + 1)
+    with torch.no_grad():
+        # vision_feature_layer -1: the last block's output (before SigLIP's post-layernorm)
+        features = model.model.vision_tower(torch.from_numpy(pixel_values), output_hidden_states=True).hidden_states[-1]
+        per_tile = model.model.multi_modal_projector(features).numpy()  # [1 + tiles, 16, D]: tile 0 is the base
+    np.testing.assert_allclose(tokens[: base_rows * base_cols], per_tile[0], atol=TOL)
+    grid = tokens[base_rows * base_cols :].reshape(rows, cols + 1, -1)
+    newline = model.model.image_newline.detach().numpy()
+    np.testing.assert_allclose(grid[:, cols], np.broadcast_to(newline, grid[:, cols].shape), atol=0)
+    tile_rows, tile_cols = v["preprocess"]["tiles"]["grid"]
+    per_side = rows // tile_rows
+    for t in range(tile_rows * tile_cols):
+        r0, c0 = (t // tile_cols) * per_side, (t % tile_cols) * per_side
+        block = grid[r0 : r0 + per_side, c0 : c0 + per_side].reshape(per_side * per_side, -1)
+        np.testing.assert_allclose(block, per_tile[1 + t], atol=TOL, err_msg=f"tile {t}")

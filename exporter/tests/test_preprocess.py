@@ -127,3 +127,31 @@ def test_llava_crop_that_misses_the_tower_size_is_an_error(models):
 
 def test_llava_int_size_means_shortest_edge(models):
     assert _llava_preprocess(models, size=32)["resize"] == {"mode": "shortest_edge", "size": 32}
+
+
+@pytest.mark.parametrize("size", [(96, 64), (48, 32)], ids=["larger", "at-pinpoint"])
+def test_anyres_tiles_match_the_onevision_processor_at_the_pinpoints_aspect(size):
+    """An image with the exported pinpoint's aspect ratio: HF picks that pinpoint, resizes into it
+    without padding and cuts the tiles; the base tile is the image resized to one tile. vislens's
+    `tiles` step gives the same [1 + tiles, 3, h, w] (other aspect ratios differ by design: the
+    bundle resizes exactly, HF pads)."""
+    from transformers.models.llava_onevision.image_processing_pil_llava_onevision import LlavaOnevisionImageProcessorPil
+
+    w, h = size
+    image = Image.fromarray(np.random.default_rng(w).integers(0, 256, (h, w, 3), dtype=np.uint8), "RGB")
+    pinpoints = [[16, 16], [16, 32], [32, 16], [32, 32], [32, 48]]
+    hf = LlavaOnevisionImageProcessorPil(
+        size={"height": 16, "width": 16}, image_grid_pinpoints=pinpoints, resample=3, image_mean=[0.5] * 3, image_std=[0.5] * 3
+    )(image, return_tensors="np")
+    assert hf["image_sizes"].tolist() == [[h, w]]
+    pre = {
+        **LLAVA_PRE,
+        "resize": {"mode": "exact", "height": 32, "width": 48},
+        "center_crop": None,
+        "mean": [0.5] * 3,
+        "std": [0.5] * 3,
+        "tiles": {"grid": [2, 3], "size": [16, 16]},
+    }
+    ours = preprocess.apply(image, pre)
+    assert ours.shape == (7, 3, 16, 16)
+    np.testing.assert_allclose(ours, hf["pixel_values"][0], atol=1e-6)

@@ -11,7 +11,7 @@ from transformers import AutoConfig
 from vislens_export.tiny import ARCHES, build
 from vislens_export.tiny.__main__ import main
 
-IMAGE_TOKEN = {"llava": "<image>", "qwen2vl": "<|image_pad|>", "qwen25vl": "<|image_pad|>", "idefics3": "<image>", "internvl": "<IMG_CONTEXT>", "gemma3": "<image_soft_token>"}
+IMAGE_TOKEN = {"llava": "<image>", "qwen2vl": "<|image_pad|>", "qwen25vl": "<|image_pad|>", "idefics3": "<image>", "internvl": "<IMG_CONTEXT>", "gemma3": "<image_soft_token>", "onevision": "<image>"}
 CLASS = {
     "llava": "LlavaForConditionalGeneration",
     "qwen2vl": "Qwen2VLForConditionalGeneration",
@@ -19,6 +19,7 @@ CLASS = {
     "idefics3": "Idefics3ForConditionalGeneration",
     "internvl": "InternVLForConditionalGeneration",
     "gemma3": "Gemma3ForConditionalGeneration",
+    "onevision": "LlavaOnevisionForConditionalGeneration",
 }
 
 

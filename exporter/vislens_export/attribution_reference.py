@@ -40,7 +40,8 @@ class TorchAttribution:
     def __init__(self, arch, model, runner: BundleRunner):
         self.model, self.runner = model, runner
         v = runner.manifest["vision"]
-        self.vision = arch.vision_graph(model, VisionSpec(tuple(v["image_size"]), v["patch_size"], v["merge"], tuple(v["grid"])))
+        self.spec = VisionSpec.from_manifest(v)
+        self.vision = arch.vision_graph(model, self.spec)
         self.decoder = arch.text_model(model)
         self.lm_head = model.lm_head
         config = self.decoder.config
@@ -93,9 +94,10 @@ class TorchAttribution:
     def run(self, ids: list[int], pixel_values: np.ndarray, top_heads: int, ablate: bool, baseline: str) -> dict:
         rows, image_id = [ids], self.runner.image_token_id
         positions = torch.from_numpy(self.runner.position_ids(rows, len(ids)))
-        visual = [i for i, t in enumerate(ids) if t == image_id]
+        image = [i for i, t in enumerate(ids) if t == image_id]  # every visual token (a tiled image's base tile and newlines too)
         embeds = self.decoder.embed_tokens(torch.tensor(rows))
-        embeds[0, visual] = self.vision(torch.from_numpy(pixel_values))[0]
+        embeds[0, image] = self.vision(torch.from_numpy(pixel_values))[0]
+        visual = [image[i] for i in self.spec.patch_token_indices()]  # the grid patches, scored and ablated
         record = {"context": [], "values": [], "attn": [], "mlp": []}
         out, pre_norm, logits = self._forward(embeds, positions, record)
         target = int(logits[0].argmax())

@@ -81,7 +81,7 @@ def write_greedy_reference(bundle: Path, hf_dir: Path, images: list[Path], promp
         raise ExportError(f"{hf_dir}: weights differ from those {bundle} was exported from (source.checkpoint_sha256)")
     arch, model = ARCHS[ckpt.architecture], load_model(ckpt)
     v = manifest["vision"]
-    spec = VisionSpec(tuple(v["image_size"]), v["patch_size"], v["merge"], tuple(v["grid"]))
+    spec = VisionSpec.from_manifest(v)
     eos = list(manifest["prompt"].get("eos_token_ids") or [])
     ids = runner.input_ids(prompt)
     out = out.resolve()

@@ -100,10 +100,10 @@ def export_vision(
     module: torch.nn.Module, spec: VisionSpec, hidden_size: int, path: Path, options: GraphOptions = GraphOptions()
 ) -> dict:
     """vision.onnx: pixel_values [1, 3, H, W] -> visual_tokens [1, T, D]; returns its onnx.vision entry."""
-    pixels = torch.randn(1, 3, *spec.image_size)
+    pixels = torch.randn(*spec.pixel_shape)
     external = _export(module, (pixels,), path, ["pixel_values"], ["visual_tokens"], options=options)
     return _entry(
-        path, {"pixel_values": [1, 3, *spec.image_size]}, {"visual_tokens": [1, spec.num_tokens, hidden_size]}, external
+        path, {"pixel_values": list(spec.pixel_shape)}, {"visual_tokens": [1, spec.num_tokens, hidden_size]}, external
     )
 
 

@@ -57,19 +57,38 @@ def _center_crop(image: Image.Image, hw: list[int]) -> Image.Image:
     return image.crop((left, top, left + cw, top + ch))
 
 
+def _normalise(image: Image.Image, pre: dict) -> np.ndarray:
+    """[1, 3, H, W]: (v * rescale - mean) / std, channel-major."""
+    x = np.asarray(image, dtype=np.float32) * np.float32(pre["rescale_factor"])
+    x = (x - np.asarray(pre["mean"], np.float32)) / np.asarray(pre["std"], np.float32)
+    return x.transpose(2, 0, 1)[None]
+
+
+def _tiles(x: np.ndarray, original: Image.Image, pre: dict) -> np.ndarray:
+    """`tiles` (anyres): [1 + rows * cols, 3, h, w], the base tile (the original image resized to
+    one tile) first, then the tiles of x [1, 3, rows * h, cols * w] in row-major order."""
+    (rows, cols), (h, w) = pre["tiles"]["grid"], pre["tiles"]["size"]
+    if x.shape[2:] != (rows * h, cols * w):
+        raise ValueError(f"preprocess.tiles: {rows}x{cols} tiles of {h}x{w} need a {rows * h}x{cols * w} image, got {x.shape[2:]}")
+    tiles = x[0].reshape(3, rows, h, cols, w).transpose(1, 3, 0, 2, 4).reshape(rows * cols, 3, h, w)
+    base = _normalise(original.resize((w, h), _RESAMPLE[pre["resample"]]), pre)
+    return np.concatenate([base, tiles])
+
+
 def apply(image: Image.Image, pre: dict) -> np.ndarray:
-    image = to_rgb(image)
+    """The vision graph's pixel_values for an image: [1, 3, H, W], or [1 + tiles, 3, h, w] with `tiles`."""
+    image = original = to_rgb(image)
     if pre.get("pad_to_square"):
         image = _pad_to_square(image, pre["pad_to_square"]["fill"])
     image = image.resize(_resize_target(image.size, pre["resize"]), _RESAMPLE[pre["resample"]])
     if pre.get("center_crop"):
         image = _center_crop(image, pre["center_crop"])
-    x = np.asarray(image, dtype=np.float32) * np.float32(pre["rescale_factor"])
-    x = (x - np.asarray(pre["mean"], np.float32)) / np.asarray(pre["std"], np.float32)
-    x = x.transpose(2, 0, 1)[None]
+    x = _normalise(image, pre)
     if pre.get("pad_to"):
         ph, pw = pre["pad_to"]
         x = np.pad(x, ((0, 0), (0, 0), (0, ph - x.shape[2]), (0, pw - x.shape[3])))
+    if pre.get("tiles"):
+        x = _tiles(x, original, pre)
     return np.ascontiguousarray(x, dtype=np.float32)
 
 

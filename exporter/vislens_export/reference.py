@@ -41,7 +41,7 @@ def write_reference(bundle: Path, hf_dir: Path, image: Path, prompt: str, out: P
         raise ExportError(f"{hf_dir}: weights differ from those {bundle} was exported from (source.checkpoint_sha256)")
     arch, model = ARCHS[ckpt.architecture], load_model(ckpt)
     v = manifest["vision"]
-    spec = VisionSpec(tuple(v["image_size"]), v["patch_size"], v["merge"], tuple(v["grid"]))
+    spec = VisionSpec.from_manifest(v)
 
     pixel_values = preprocess.load(image, v["preprocess"])
     ids = runner.input_ids(prompt)

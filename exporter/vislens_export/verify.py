@@ -71,7 +71,7 @@ def hf_reference(
     """The HF model's outputs for the check, computed before the export (in float32, before a
     float16 export converts the model) so that the model can be freed before the bundle's graphs are
     opened. `prompt` is the manifest's prompt entry."""
-    pixel_values = np.random.default_rng(seed).standard_normal((1, 3, *spec.image_size)).astype(np.float32)
+    pixel_values = np.random.default_rng(seed).standard_normal(spec.pixel_shape).astype(np.float32)
     rows = [prompt_ids(prompt, spec.num_tokens, tokenizer, CHECK_PROMPT)]
     forward = hf_forward(arch, model, spec, pixel_values, rows)
     positions = None

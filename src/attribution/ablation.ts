@@ -30,8 +30,8 @@ function logSoftmaxAt(logits: Float32Array, offset: number, V: number, id: numbe
 export async function ablate(
   bundle: Bundle,
   ids: readonly number[],
-  visual: Tensor,
-  visualPositions: readonly number[],
+  image: { tokens: Tensor; positions: readonly number[] },
+  patchPositions: readonly number[],
   target: number,
   heads: readonly HeadScore[],
   baseline: AblationBaseline,
@@ -40,18 +40,20 @@ export async function ablate(
   if (!isAblationBaseline(baseline)) throw new RangeError(`ablation baseline must be one of ${ABLATION_BASELINES.join(", ")}, got ${JSON.stringify(baseline)}`);
   const D = bundle.manifest.llm.hidden_size;
   const V = bundle.manifest.llm.vocab_size;
-  const [P] = visual.shape;
+  const P = patchPositions.length;
+  // `image`: every visual token the sequence holds, spliced in; the patches ablated are those at
+  // `patchPositions` (the same tokens for a plain bundle; a tiled image's base tile and newlines stay).
+  const clean = embedTokens(bundle, ids, image.tokens, image.positions);
   const fill = new Float32Array(D);
   if (baseline === "mean") {
-    for (let t = 0; t < P; t++) for (let d = 0; d < D; d++) fill[d] += visual.data[t * D + d] / P;
+    for (const p of patchPositions) for (let d = 0; d < D; d++) fill[d] += clean[p * D + d] / P;
   }
-  const clean = embedTokens(bundle, ids, visual, visualPositions);
   const keepAll = headMask(bundle);
   const embeds: Float32Array[] = [clean];
   const masks: Float32Array[] = [keepAll];
   for (let t = 0; t < P; t++) {
     const e = clean.slice();
-    e.set(fill, visualPositions[t] * D);
+    e.set(fill, patchPositions[t] * D);
     embeds.push(e);
     masks.push(keepAll);
   }
@@ -59,7 +61,7 @@ export async function ablate(
     embeds.push(clean);
     masks.push(headMask(bundle, [[layer, head]]));
   }
-  const logits = await attributionLogits(bundle, embeds, masks, visualPositions, batchSize);
+  const logits = await attributionLogits(bundle, embeds, masks, image.positions, batchSize);
   const logp = Float64Array.from({ length: embeds.length }, (_, r) => logSoftmaxAt(logits, r * V, V, target));
   return {
     logProb: logp[0],

@@ -57,10 +57,15 @@ export async function attributeAnswer(bundle: Bundle, image: string | RgbImage, 
   const ids = input.ids.slice(0, T + 1);
   const inImage = input.visualPositions.filter((p) => p <= T).length;
   const visualPositions = input.visualPositions.slice(0, inImage);
-  const visual = { shape: [inImage, input.visualTokens.shape[1]], data: input.visualTokens.data.subarray(0, inImage * input.visualTokens.shape[1]) };
   const patches = input.patches.slice(0, inImage);
+  // What the LLM receives up to T: every visual token there (a tiled image's base tile and
+  // newlines too); the scores and ablations are over the grid patches among them.
+  const spliced = input.imageTokenPositions.filter((p) => p <= T).length;
+  const splicePositions = input.imageTokenPositions.slice(0, spliced);
+  const width = input.imageTokens.shape[1];
+  const visual = { shape: [spliced, width], data: input.imageTokens.data.subarray(0, spliced * width) };
 
-  const pass = await runAttributionPass(bundle, ids, visual, visualPositions);
+  const pass = await runAttributionPass(bundle, ids, visual, splicePositions);
   const target = resolveTarget(bundle.tokenizer, pass.logits, prompt, options.target);
   if (target.tokenId >= V) throw new RangeError(`target token id ${target.tokenId} is outside the vocabulary 0..${V - 1}`);
   const D = bundle.manifest.llm.hidden_size;
@@ -88,7 +93,7 @@ export async function attributeAnswer(bundle: Bundle, image: string | RgbImage, 
     const settings = options.ablate === true ? {} : options.ablate;
     const baseline = settings.baseline ?? "mean";
     const silenced = settings.heads === undefined ? chosen : selectHeads(settings.heads, rankedHeads, N, spec.num_heads);
-    const run = await ablate(bundle, ids, visual, visualPositions, target.tokenId, silenced, baseline, options.batchSize);
+    const run = await ablate(bundle, ids, { tokens: visual, positions: splicePositions }, visualPositions, target.tokenId, silenced, baseline, options.batchSize);
     const real = patches.map((p, i) => (p.isPadding ? -1 : i)).filter((i) => i >= 0);
     const pick = (a: Float64Array) => real.map((i) => a[i]);
     const heads = silenced.map((h, i) => ({ ...h, drop: run.headDrops[i] }));

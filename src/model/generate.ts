@@ -103,7 +103,7 @@ export async function greedyIds(bundle: Bundle, input: ImageInput, maxNewTokens:
   const ids: number[] = [];
   let last: Tensor = { shape: [0], data: new Float32Array(0) };
   for (let step = 0; step < maxNewTokens; step++) {
-    const run = await runSequence(bundle, sequence, input.visualTokens, input.visualPositions);
+    const run = await runSequence(bundle, sequence, input.imageTokens, input.imageTokenPositions);
     last = run.hidden;
     const next = argmax(run.logits.data, (sequence.length - 1) * V, V);
     ids.push(next);
@@ -142,7 +142,7 @@ export function stepStates(bundle: Bundle, hidden: Tensor, promptLength: number,
 export async function generatedStepStates(bundle: Bundle, input: ImageInput, generated: readonly number[], options: Pick<GenerateOptions, "layers" | "finalNorm"> = {}): Promise<{ layers: number[]; hidden: Tensor; finalNorm: Tensor | null }> {
   const { layers } = resolveGenerateOptions(bundle, { layers: options.layers });
   if (generated.length === 0) throw new RangeError("generatedStepStates: no generated ids");
-  const run = await runSequence(bundle, [...input.ids, ...generated.slice(0, -1)], input.visualTokens, input.visualPositions);
+  const run = await runSequence(bundle, [...input.ids, ...generated.slice(0, -1)], input.imageTokens, input.imageTokenPositions);
   return { layers, ...stepStates(bundle, run.hidden, input.ids.length, generated.length, layers, options.finalNorm ?? false) };
 }
 

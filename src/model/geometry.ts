@@ -1,3 +1,4 @@
+import { imageTokenLayout, type ImageToken } from "./layout";
 import type { BundleManifest } from "./manifest";
 import type { AxisMap, Preprocessed } from "./preprocess";
 
@@ -52,4 +53,45 @@ export function patchGeometry(manifest: BundleManifest, pre: Preprocessed): Patc
     }
   }
   return patches;
+}
+
+/**
+ * One visual token as the LLM receives it: a grid patch, a token of a tiled image's base tile, or a
+ * newline token (not a patch: no box).
+ */
+export interface ImageTokenGeometry {
+  /** Index among the visual tokens (the vision graph's output order). */
+  index: number;
+  kind: ImageToken["kind"];
+  /** Tiled images: 0 for the base tile, 1 + (tile row x tile cols + tile col) for the others; plain bundles: 0. */
+  tile: number;
+  /** Row and column in the grid of its kind (the base tile's own grid for `base`); a newline's row, and col -1. */
+  row: number;
+  col: number;
+  /** Box `[x0, y0, x1, y1]` in original-image pixels; null for a newline. */
+  box: [number, number, number, number] | null;
+  isPatch: boolean;
+}
+
+/**
+ * The geometry of every visual token, in order (docs/bundle-format.md, `vision.layout`). Grid
+ * patches map through the preprocessing's coordinate map, as in `patchGeometry`; a base tile's
+ * tokens cover the whole original image, which the base tile shows resized exactly.
+ */
+export function imageTokenGeometry(manifest: BundleManifest, pre: Preprocessed): ImageTokenGeometry[] {
+  const patches = patchGeometry(manifest, pre);
+  const [rows, cols] = manifest.vision.grid;
+  const tiles = manifest.vision.preprocess.tiles;
+  const perTile = tiles ? [rows / tiles.grid[0], cols / tiles.grid[1]] : [rows, cols];
+  const { width: ow, height: oh } = pre.original;
+  return imageTokenLayout(manifest.vision).map((t, index) => {
+    if (t.kind === "newline") return { index, kind: t.kind, tile: 0, row: t.row, col: -1, box: null, isPatch: false };
+    if (t.kind === "base") {
+      const [br, bc] = manifest.vision.layout!.base_grid;
+      const box: [number, number, number, number] = [(t.col * ow) / bc, (t.row * oh) / br, ((t.col + 1) * ow) / bc, ((t.row + 1) * oh) / br];
+      return { index, kind: t.kind, tile: 0, row: t.row, col: t.col, box, isPatch: false };
+    }
+    const tile = tiles ? 1 + Math.floor(t.row / perTile[0]) * tiles.grid[1] + Math.floor(t.col / perTile[1]) : 0;
+    return { index, kind: t.kind, tile, row: t.row, col: t.col, box: patches[t.row * cols + t.col].box, isPatch: true };
+  });
 }

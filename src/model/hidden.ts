@@ -1,10 +1,11 @@
 import { ArtifactError } from "../errors";
 import type { Bundle } from "./bundle";
 import { embedTokens } from "./embed";
-import { patchGeometry, type PatchGeometry } from "./geometry";
+import { imageTokenGeometry, patchGeometry, type ImageTokenGeometry, type PatchGeometry } from "./geometry";
+import { patchTokenIndices } from "./layout";
 import { decodeImage, type RgbImage } from "./image";
 import { positionIds } from "./positions";
-import { preprocessImage, type Preprocessed } from "./preprocess";
+import { preprocessImage, visionPixelValues, type Preprocessed } from "./preprocess";
 import { buildImagePrompt, buildTextPrompt } from "./prompt";
 import type { Feed } from "./session";
 import { selectRows, type Tensor } from "./tensor";
@@ -24,17 +25,20 @@ export interface SequenceHiddenStates {
 }
 
 export interface ImageHiddenStates extends SequenceHiddenStates {
-  /** Sequence positions of the visual tokens, in visual-token (row-major grid) order. */
+  /** Sequence positions of the grid patches' tokens, in row-major grid order (see `ImageInput`). */
   visualPositions: number[];
-  /** `[N + 1, T, D]`: the visual tokens' hidden states at every layer. */
+  /** `[N + 1, P, D]`: the grid patches' hidden states at every layer. */
   visual: Tensor;
   /** Sequence positions of the text tokens (template and prompt, BOS included), in order. */
   textPositions: number[];
-  /** `[N + 1, S - T, D]`: the text tokens' hidden states at every layer. */
+  /** `[N + 1, S - T, D]`: the text tokens' hidden states at every layer (T: every visual token). */
   text: Tensor;
-  /** `[T, D]`: vision graph output (equals `visual` at layer 0). */
+  /** `[P, D]`: vision graph output for the grid patches (equals `visual` at layer 0). */
   visualTokens: Tensor;
-  /** Grid `[rows, cols]` and per-token geometry in original-image pixels. */
+  /** Every visual token (a tiled image's base tile and newlines too): positions and geometry. */
+  imageTokenPositions: number[];
+  imageTokenGeometry: ImageTokenGeometry[];
+  /** Grid `[rows, cols]` and per-patch geometry in original-image pixels. */
   grid: [number, number];
   patches: PatchGeometry[];
   /** The preprocessed input, for displays that show what the model saw. */
@@ -43,9 +47,7 @@ export interface ImageHiddenStates extends SequenceHiddenStates {
 
 /** `[1, 3, H, W]` pixel values -> `[T, D]` visual tokens as the LLM receives them. */
 export async function encodeImage(bundle: Bundle, pre: Preprocessed): Promise<Tensor> {
-  const { visual_tokens } = await bundle.vision.run({
-    pixel_values: { type: "float32", data: pre.pixelValues, dims: [1, 3, pre.height, pre.width] },
-  });
+  const { visual_tokens } = await bundle.vision.run({ pixel_values: { type: "float32", ...visionPixelValues(pre) } });
   const [, T, D] = visual_tokens.shape;
   const { num_tokens } = bundle.manifest.vision;
   if (T !== num_tokens || D !== bundle.manifest.llm.hidden_size) {
@@ -100,18 +102,37 @@ export interface ImageRunOptions {
   prompt?: string;
 }
 
-/** One image + prompt, ready for the LLM: the sequence, its visual tokens and their geometry. */
+/**
+ * One image + prompt, ready for the LLM: the sequence, its visual tokens and their geometry.
+ *
+ * `visualPositions`, `visualTokens` and `patches` are the grid's patches, row-major: what lenses,
+ * maps and ablations work on. `imageTokenPositions` and `imageTokens` are every token the vision
+ * graph emits, in its order: what the LLM receives at the image placeholders. They are the same
+ * for a plain bundle; a tiled image (`vision.layout`) also has its base tile's tokens and newlines.
+ */
 export interface ImageInput {
   /** Token ids of the whole sequence (visual positions hold the image placeholder id). */
   ids: number[];
-  /** Sequence positions of the visual tokens, in visual-token (row-major grid) order. */
+  /** Sequence positions of the grid patches' tokens, in row-major grid order. */
   visualPositions: number[];
-  /** `[T, D]`: vision graph output. */
+  /** `[P, D]`: the vision graph's output for the grid patches. */
   visualTokens: Tensor;
+  /** Sequence positions of every visual token (the image placeholders), in vision-graph order. */
+  imageTokenPositions: number[];
+  /** `[T, D]`: the vision graph's whole output, spliced in at `imageTokenPositions`. */
+  imageTokens: Tensor;
+  /** What each visual token is (patch, base tile, newline) and where it lies in the image. */
+  imageTokenGeometry: ImageTokenGeometry[];
   grid: [number, number];
-  /** Per visual token: grid cell and box in original-image pixels. */
+  /** Per grid patch: grid cell and box in original-image pixels. */
   patches: PatchGeometry[];
   preprocessed: Preprocessed;
+}
+
+/** `[P, D]`: rows `indices` of `[T, D]`. */
+function patchRows(tokens: Tensor, indices: readonly number[]): Tensor {
+  const picked = selectRows({ shape: [1, ...tokens.shape], data: tokens.data }, indices);
+  return { shape: picked.shape.slice(1), data: picked.data };
 }
 
 /** Decodes, preprocesses and encodes an image and builds the prompt around it (no LLM run yet). */
@@ -119,12 +140,16 @@ export async function prepareImageInput(bundle: Bundle, image: string | RgbImage
   const { manifest } = bundle;
   const rgb = typeof image === "string" ? await decodeImage(image) : image;
   const pre = preprocessImage(rgb, manifest.vision.preprocess, manifest.vision.image_size);
-  const visualTokens = await encodeImage(bundle, pre);
+  const imageTokens = await encodeImage(bundle, pre);
   const built = buildImagePrompt(manifest, bundle.tokenizer, prompt);
+  const patchTokens = patchTokenIndices(manifest.vision);
   return {
     ids: built.ids,
-    visualPositions: built.visualPositions,
-    visualTokens,
+    visualPositions: patchTokens.map((t) => built.visualPositions[t]),
+    visualTokens: manifest.vision.layout ? patchRows(imageTokens, patchTokens) : imageTokens,
+    imageTokenPositions: built.visualPositions,
+    imageTokens,
+    imageTokenGeometry: imageTokenGeometry(manifest, pre),
     grid: [...manifest.vision.grid] as [number, number],
     patches: patchGeometry(manifest, pre),
     preprocessed: pre,
@@ -137,8 +162,8 @@ export async function prepareImageInput(bundle: Bundle, image: string | RgbImage
  */
 export async function imageHiddenStates(bundle: Bundle, image: string | RgbImage, options: ImageRunOptions = {}): Promise<ImageHiddenStates> {
   const input = await prepareImageInput(bundle, image, options.prompt ?? "");
-  const run = await runSequence(bundle, input.ids, input.visualTokens, input.visualPositions);
-  const isVisual = new Set(input.visualPositions);
+  const run = await runSequence(bundle, input.ids, input.imageTokens, input.imageTokenPositions);
+  const isVisual = new Set(input.imageTokenPositions);
   const textPositions = input.ids.map((_, i) => i).filter((i) => !isVisual.has(i));
   return {
     ...run,
@@ -147,6 +172,8 @@ export async function imageHiddenStates(bundle: Bundle, image: string | RgbImage
     textPositions,
     text: selectRows(run.hidden, textPositions),
     visualTokens: input.visualTokens,
+    imageTokenPositions: input.imageTokenPositions,
+    imageTokenGeometry: input.imageTokenGeometry,
     grid: input.grid,
     patches: input.patches,
     preprocessed: input.preprocessed,

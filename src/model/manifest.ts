@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import Ajv, { type ErrorObject } from "ajv";
 import { ArtifactError, describeValue } from "../errors";
+import { layoutTokenCount } from "./layout";
 
 /**
  * The bundle manifest, format version 1. The JSON Schema in schema/bundle-manifest.v1.schema.json
@@ -30,6 +31,20 @@ export interface Preprocess {
   rescale_factor: number;
   mean: [number, number, number];
   std: [number, number, number];
+  /**
+   * Anyres (LLaVA-OneVision), last: the `[grid[0] * size[0], grid[1] * size[1]]` image cut into
+   * `grid` tiles of `size`, row-major, after a base tile (the original image resized exactly to
+   * `size`); vision.onnx then takes `[1 + tiles, 3, size[0], size[1]]`.
+   */
+  tiles?: { grid: HW; size: HW };
+}
+
+/** How the visual tokens of a tiled image are laid out (see `src/model/layout.ts`). */
+export interface TokenLayout {
+  /** `[rows, cols]` of the base tile's tokens, which come first. */
+  base_grid: HW;
+  /** A newline token after every row of the grid. */
+  newline: boolean;
 }
 
 export interface GraphSpec {
@@ -60,7 +75,7 @@ export interface BundleManifest {
   format: "vislens-bundle";
   format_version: 1;
   name: string;
-  architecture: "LlavaForConditionalGeneration" | "Qwen2VLForConditionalGeneration" | "Qwen2_5_VLForConditionalGeneration" | "Idefics3ForConditionalGeneration" | "InternVLForConditionalGeneration" | "Gemma3ForConditionalGeneration";
+  architecture: "LlavaForConditionalGeneration" | "Qwen2VLForConditionalGeneration" | "Qwen2_5_VLForConditionalGeneration" | "Idefics3ForConditionalGeneration" | "InternVLForConditionalGeneration" | "Gemma3ForConditionalGeneration" | "LlavaOnevisionForConditionalGeneration";
   source?: Record<string, unknown>;
   llm: {
     model_type?: string;
@@ -83,11 +98,13 @@ export interface BundleManifest {
     image_size: HW;
     patch_size?: number;
     merge?: number;
-    /** [rows, cols] of visual tokens. */
+    /** [rows, cols] of visual tokens over image_size (for a tiled image: its tiles' tokens, without the base tile and newlines). */
     grid: HW;
     num_tokens: number;
     token_order: "row-major";
     preprocess: Preprocess;
+    /** Tiled images only: the base tile's tokens and newlines around the grid. */
+    layout?: TokenLayout;
   };
   prompt: {
     template: string;
@@ -178,8 +195,17 @@ export function parseManifest(text: string, file: string): BundleManifest {
 /** Cross-field rules the schema cannot express. */
 function checkConsistency(m: BundleManifest, file: string): void {
   const [rows, cols] = m.vision.grid;
-  if (rows * cols !== m.vision.num_tokens) {
-    throw new ArtifactError(file, `grid ${rows}x${cols} has ${rows * cols} cells but num_tokens is ${m.vision.num_tokens}`, "vision.num_tokens");
+  const tokens = layoutTokenCount(m.vision);
+  if (tokens !== m.vision.num_tokens) {
+    const what = m.vision.layout ? `a ${m.vision.layout.base_grid.join("x")} base tile, grid ${rows}x${cols}${m.vision.layout.newline ? " and a newline per row" : ""}` : `grid ${rows}x${cols}`;
+    throw new ArtifactError(file, `${what}: ${tokens} visual tokens, but num_tokens is ${m.vision.num_tokens}`, "vision.num_tokens");
+  }
+  const tiles = m.vision.preprocess.tiles;
+  if (!tiles !== !m.vision.layout) {
+    throw new ArtifactError(file, "vision.layout and vision.preprocess.tiles come together (a tiled image)", tiles ? "vision.layout" : "vision.preprocess.tiles");
+  }
+  if (tiles && (tiles.grid[0] * tiles.size[0] !== m.vision.image_size[0] || tiles.grid[1] * tiles.size[1] !== m.vision.image_size[1] || rows % tiles.grid[0] || cols % tiles.grid[1])) {
+    throw new ArtifactError(file, `${tiles.grid.join("x")} tiles of ${tiles.size.join("x")} px do not tile a ${m.vision.image_size.join("x")} image with a ${rows}x${cols} grid`, "vision.preprocess.tiles");
   }
   const images = m.prompt.template.split("{image}").length - 1;
   if (images !== 1) throw new ArtifactError(file, `template must contain {image} exactly once, found ${images}`, "prompt.template");

@@ -25,6 +25,40 @@ export interface Preprocessed {
   /** Map from pixel-value coordinates to original-image coordinates. */
   x: AxisMap;
   y: AxisMap;
+  /**
+   * A tiled image (`preprocess.tiles`): `pixelValues` is cut into `grid` tiles of `size`, after
+   * `base` (`[3, size[0], size[1]]`, the original image resized exactly to one tile).
+   */
+  tiles?: { grid: HW; size: HW; base: Float32Array };
+}
+
+/** vision.onnx's pixel_values: `[1, 3, H, W]`, or `[1 + tiles, 3, h, w]` for a tiled image (base first, then row-major). */
+export function visionPixelValues(pre: Preprocessed): { data: Float32Array; dims: number[] } {
+  if (!pre.tiles) return { data: pre.pixelValues, dims: [1, 3, pre.height, pre.width] };
+  const { grid: [R, C], size: [h, w], base } = pre.tiles;
+  const tile = 3 * h * w;
+  const out = new Float32Array((1 + R * C) * tile);
+  out.set(base, 0);
+  for (let tr = 0; tr < R; tr++) {
+    for (let tc = 0; tc < C; tc++) {
+      const dst = (1 + tr * C + tc) * tile;
+      for (let c = 0; c < 3; c++) {
+        for (let y = 0; y < h; y++) {
+          const src = (c * pre.height + tr * h + y) * pre.width + tc * w;
+          out.set(pre.pixelValues.subarray(src, src + w), dst + (c * h + y) * w);
+        }
+      }
+    }
+  }
+  return { data: out, dims: [1 + R * C, 3, h, w] };
+}
+
+/** `(v * rescale - mean) / std`, channel-major `[3, H, W]`, in transformers' operation order. */
+function normalise(img: RgbImage, spec: Preprocess): Float32Array {
+  const plane = img.width * img.height;
+  const out = new Float32Array(3 * plane);
+  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) out[c * plane + i] = (img.data[i * 3 + c] * spec.rescale_factor - spec.mean[c]) / spec.std[c];
+  return out;
 }
 
 function padToSquare(img: RgbImage, fill: readonly number[]): { image: RgbImage; left: number; top: number } {
@@ -109,11 +143,18 @@ export function preprocessImage(image: RgbImage, spec: Preprocess, imageSize: HW
       }
     }
   }
+  let tiles: Preprocessed["tiles"];
+  if (spec.tiles) {
+    const { grid, size } = spec.tiles;
+    if (grid[0] * size[0] !== H || grid[1] * size[1] !== W) throw new RangeError(`preprocess.tiles: ${grid.join("x")} tiles of ${size.join("x")} px do not cut a ${H}x${W} image`);
+    tiles = { grid, size, base: normalise(resizeRgb(image, size[1], size[0], spec.resample), spec) };
+  }
   return {
     pixelValues: out,
     height: H,
     width: W,
     original,
+    ...(tiles ? { tiles } : {}),
     // pixel = (orig + pad) * s - crop  =>  orig = (pixel + crop) / s - pad = (pixel - offset) / scale
     x: { scale: sx, offset: padLeft * sx - cropLeft },
     y: { scale: sy, offset: padTop * sy - cropTop },

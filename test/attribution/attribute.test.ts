@@ -89,9 +89,25 @@ test("qwen2vl (M-RoPE, merged grid, GQA): attribution equals PyTorch eager on th
   }
 });
 
+test("onevision (tiled image: base tile and newlines spliced in, the grid's patches scored and ablated): attribution equals PyTorch eager", async () => {
+  const image = await writeProbeImage(path.join(tempDir(), "probe.png"));
+  const { bundle: dir, hf } = tinyBundle("onevision", image, PROBE_PROMPT);
+  const bundle = await openBundle(dir);
+  try {
+    const r = await attributeAnswer(bundle, image, { prompt: PROBE_PROMPT, heads: 4, ablate: true });
+    const [rows, cols] = bundle.manifest.vision.grid;
+    assert.equal(r.positionMap.length, rows * cols);
+    assert.ok(rows * cols < bundle.manifest.vision.num_tokens, "the base tile and the newlines are not scored");
+    const ref = torchReference(dir, hf, image, PROBE_PROMPT, 4);
+    compareWithTorch(r, ref, { scores: 1e-4, drops: 1e-3 });
+  } finally {
+    await bundle.close();
+  }
+});
+
 test("the frozen norm read at the final state gives the model's own log p(ŷ); the stream's parts add up", async () => {
   const input = await prepareImageInput(fixture, path.join(EVAL, "0003.png"), "a big");
-  const pass = await runAttributionPass(fixture, input.ids, input.visualTokens, input.visualPositions);
+  const pass = await runAttributionPass(fixture, input.ids, input.imageTokens, input.imageTokenPositions);
   const { num_layers: N, hidden_size: D } = fixture.manifest.llm;
   const S = input.ids.length;
   const T = S - 1;

@@ -91,7 +91,7 @@ test("decodeDirections applies the final norm once: pre-norm (layer N) and final
   for (const s of few) {
     const g = await generate(bundle, s.image.file, "", { layers: [] });
     const input = await prepareImageInput(bundle, s.image.file, "");
-    const run = await runSequence(bundle, [...input.ids, ...g.ids.slice(0, s.step)], input.visualTokens, input.visualPositions);
+    const run = await runSequence(bundle, [...input.ids, ...g.ids.slice(0, s.step)], input.imageTokens, input.imageTokenPositions);
     const row = Array.from(run.logits.data.subarray((run.ids.length - 1) * V, run.ids.length * V));
     expected.push(...row.map((v, i) => [v, i]).sort((a, b) => b[0] - a[0]).slice(0, 5).map(([, i]) => i));
   }

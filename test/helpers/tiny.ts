@@ -21,7 +21,7 @@ export async function writeProbeImage(file: string): Promise<string> {
   return file;
 }
 
-export const TINY_ARCHS = ["llava", "qwen2vl", "qwen25vl", "idefics3", "internvl", "gemma3"] as const;
+export const TINY_ARCHS = ["llava", "qwen2vl", "qwen25vl", "idefics3", "internvl", "gemma3", "onevision"] as const;
 export type TinyArch = (typeof TINY_ARCHS)[number];
 /** Those exported with an attribution graph (Gemma 3 gets none: exporter/vislens_export/archs/gemma3.py). */
 export const ATTRIBUTION_ARCHS = TINY_ARCHS.filter((a) => a !== "gemma3");

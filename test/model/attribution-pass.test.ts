@@ -28,7 +28,7 @@ for (const arch of ATTRIBUTION_ARCHS) {
       const spec = attentionSpec(bundle);
       assert.ok(spec.num_kv_heads < spec.num_heads, "the tiny models use grouped-query attention");
       const input = await prepareImageInput(bundle, IMAGE, PROMPT);
-      const pass = await runAttributionPass(bundle, input.ids, input.visualTokens, input.visualPositions);
+      const pass = await runAttributionPass(bundle, input.ids, input.imageTokens, input.imageTokenPositions);
       const proj = readOutputProjections(bundle);
       const writes = npy(reference, "head_writes"); // [N, H, S, D]
       const [N, H, S, D] = writes.shape;
@@ -62,12 +62,12 @@ test("a silenced head changes its block's attention output by exactly its own ou
   const bundle = await openBundle(FIXTURE_BUNDLE);
   try {
     const input = await prepareImageInput(bundle, path.join(FIXTURE_BUNDLE, "eval", "0003.png"), "a big");
-    const full = await runAttributionPass(bundle, input.ids, input.visualTokens, input.visualPositions);
+    const full = await runAttributionPass(bundle, input.ids, input.imageTokens, input.imageTokenPositions);
     const outputs = await headOutputs(full, readOutputProjections(bundle));
     const [N, H, D] = outputs.shape;
     const layer = 2;
     const head = 1;
-    const masked = await runAttributionPass(bundle, input.ids, input.visualTokens, input.visualPositions, headMask(bundle, [[layer, head]]));
+    const masked = await runAttributionPass(bundle, input.ids, input.imageTokens, input.imageTokenPositions, headMask(bundle, [[layer, head]]));
     const expected = Float32Array.from({ length: D }, (_, d) => full.attentionOutput.data[layer * D + d] - outputs.data[(layer * H + head) * D + d]);
     assert.ok(maxAbsDiff(masked.attentionOutput.data.subarray(layer * D, (layer + 1) * D), expected) <= 1e-4);
     assert.ok(maxAbsDiff(masked.attentionOutput.data.subarray(0, layer * D), full.attentionOutput.data.subarray(0, layer * D)) <= 1e-6, "earlier blocks unchanged");
@@ -88,7 +88,7 @@ test("a bundle exported without attribution opens, runs, and says it cannot attr
     assert.equal(bundle.attribution, null);
     const input = await prepareImageInput(bundle, path.join(FIXTURE_BUNDLE, "eval", "0000.png"));
     assert.equal(input.visualPositions.length, 64);
-    await assert.rejects(runAttributionPass(bundle, input.ids, input.visualTokens, input.visualPositions), /shapes-lm8-clip.*no attribution graph.*re-export/s);
+    await assert.rejects(runAttributionPass(bundle, input.ids, input.imageTokens, input.imageTokenPositions), /shapes-lm8-clip.*no attribution graph.*re-export/s);
   } finally {
     await bundle.close();
   }
@@ -101,7 +101,7 @@ test("gemma3: a family the exporter cannot attribute runs, and its refusal gives
     assert.equal(bundle.attribution, null);
     const input = await prepareImageInput(bundle, IMAGE, PROMPT);
     await assert.rejects(
-      runAttributionPass(bundle, input.ids, input.visualTokens, input.visualPositions),
+      runAttributionPass(bundle, input.ids, input.imageTokens, input.imageTokenPositions),
       (e: Error) => /Gemma3ForConditionalGeneration none: Gemma 3's sandwich norms/.test(e.message) && !/re-export/.test(e.message),
     );
   } finally {

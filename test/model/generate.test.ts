@@ -57,7 +57,7 @@ test("generate's hidden states at step s are those of the position predicting to
   // One independent forward pass over the prompt and the generated ids: position P - 1 + s predicts ids[s].
   const input = await prepareImageInput(bundle, image, "");
   const P = input.ids.length;
-  const full = await runSequence(bundle, [...input.ids, ...r.ids], input.visualTokens, input.visualPositions);
+  const full = await runSequence(bundle, [...input.ids, ...r.ids], input.imageTokens, input.imageTokenPositions);
   const V = bundle.manifest.llm.vocab_size;
   const S = full.ids.length;
   for (let s = 0; s < r.ids.length; s++) {

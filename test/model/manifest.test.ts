@@ -45,7 +45,20 @@ test("parseManifest names a missing field, an unknown field and a wrong value by
 });
 
 test("parseManifest checks rules across fields: grid size, {image} count, tensor names", () => {
-  assertArtifactError(() => parseMutated((m) => { m.vision.num_tokens = 5; }), "vision.num_tokens", /grid 2x2 has 4 cells but num_tokens is 5/);
+  assertArtifactError(() => parseMutated((m) => { m.vision.num_tokens = 5; }), "vision.num_tokens", /grid 2x2: 4 visual tokens, but num_tokens is 5/);
+  // A tiled image: a 1 x 1 base tile, the 2 x 2 grid and a newline per row make 1 + 2 x 3 = 7 tokens.
+  const tiled = (m: Record<string, any>) => {
+    m.vision.layout = { base_grid: [1, 1], newline: true };
+    m.vision.preprocess.tiles = { grid: [1, 2], size: [m.vision.image_size[0], m.vision.image_size[1] / 2] };
+  };
+  assertArtifactError(() => parseMutated(tiled), "vision.num_tokens", /a 1x1 base tile, grid 2x2 and a newline per row: 7 visual tokens, but num_tokens is 4/);
+  assert.equal(parseMutated((m) => { tiled(m); m.vision.num_tokens = 7; }).vision.num_tokens, 7);
+  assertArtifactError(() => parseMutated((m) => { tiled(m); m.vision.num_tokens = 7; delete m.vision.preprocess.tiles; }), "vision.preprocess.tiles", /come together/);
+  assertArtifactError(
+    () => parseMutated((m) => { tiled(m); m.vision.num_tokens = 7; m.vision.preprocess.tiles = { grid: [1, 2], size: [5, 5] }; }),
+    "vision.preprocess.tiles",
+    /1x2 tiles of 5x5 px do not tile/,
+  );
   assertArtifactError(() => parseMutated((m) => { m.prompt.template = "{image}{image}"; }), "prompt.template", /exactly once, found 2/);
   assertArtifactError(() => parseMutated((m) => { m.llm.unembedding = "missing"; }), "llm", /"missing" that is not listed in weights/);
 });

@@ -11,20 +11,52 @@ from ..llm_graph import LLMGraph
 
 
 @dataclass(frozen=True)
+class Tiles:
+    """An "anyres" image (LLaVA-NeXT / OneVision): `grid` tiles of `size` pixels cut from the image
+    resized to image_size, after a base tile (the whole image at `size`) whose tokens come first
+    (`base_grid` of them per side); `newline`: a learned token closes every row of the tiled grid."""
+
+    grid: tuple[int, int]  # [rows, cols] of tiles
+    size: tuple[int, int]  # [H, W] of one tile, the tower's input
+    base_grid: tuple[int, int]  # [rows, cols] of the base tile's visual tokens
+    newline: bool
+
+
+@dataclass(frozen=True)
 class VisionSpec:
     """The fixed image geometry a vision graph is exported for."""
 
-    image_size: tuple[int, int]  # [H, W] of pixel_values
+    image_size: tuple[int, int]  # [H, W] of the preprocessed image
     patch_size: int  # encoder patch, pixels
     merge: int  # encoder patches per side per visual token
-    grid: tuple[int, int]  # [rows, cols] of visual tokens
+    grid: tuple[int, int]  # [rows, cols] of visual tokens over image_size (the patch grid)
+    tiles: Tiles | None = None
 
     @property
     def num_tokens(self) -> int:
-        return self.grid[0] * self.grid[1]
+        """Visual tokens fed to the LLM: the grid, and for tiled images the base tile's and the newlines."""
+        if self.tiles is None:
+            return self.grid[0] * self.grid[1]
+        base = self.tiles.base_grid[0] * self.tiles.base_grid[1]
+        return base + self.grid[0] * (self.grid[1] + int(self.tiles.newline))
+
+    @property
+    def pixel_shape(self) -> tuple[int, ...]:
+        """pixel_values as vision.onnx takes them: [1, 3, H, W], or [1 + tiles, 3, h, w] for tiled images."""
+        if self.tiles is None:
+            return (1, 3, *self.image_size)
+        return (1 + self.tiles.grid[0] * self.tiles.grid[1], 3, *self.tiles.size)
+
+    def patch_token_indices(self) -> list[int]:
+        """For each grid patch (row-major), the index of its visual token (src/model/layout.ts's rule)."""
+        rows, cols = self.grid
+        if self.tiles is None:
+            return list(range(rows * cols))
+        base, width = self.tiles.base_grid[0] * self.tiles.base_grid[1], cols + int(self.tiles.newline)
+        return [base + r * width + c for r in range(rows) for c in range(cols)]
 
     def manifest(self) -> dict:
-        return {
+        out = {
             "image_size": list(self.image_size),
             "patch_size": self.patch_size,
             "merge": self.merge,
@@ -32,6 +64,18 @@ class VisionSpec:
             "num_tokens": self.num_tokens,
             "token_order": "row-major",
         }
+        if self.tiles is not None:
+            out["layout"] = {"base_grid": list(self.tiles.base_grid), "newline": self.tiles.newline}
+        return out
+
+    @classmethod
+    def from_manifest(cls, vision: dict) -> "VisionSpec":
+        """The spec a bundle's `vision` entry records (tiles from its preprocess and layout)."""
+        tiles = None
+        if "layout" in vision:
+            t, layout = vision["preprocess"]["tiles"], vision["layout"]
+            tiles = Tiles(tuple(t["grid"]), tuple(t["size"]), tuple(layout["base_grid"]), layout["newline"])
+        return cls(tuple(vision["image_size"]), vision["patch_size"], vision["merge"], tuple(vision["grid"]), tiles)
 
 
 class Arch:

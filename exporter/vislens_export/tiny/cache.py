@@ -28,7 +28,9 @@ REPO = PACKAGE.parents[1]
 DEFAULT_ROOT = REPO / ".cache" / "tiny-bundles"
 # Export arguments per architecture: Qwen2-VL at a non-square size, so that the merged grid's rows
 # and columns cannot be confused.
-EXPORT_ARGS = {"qwen2vl": ["--image-size", "32x48"], "qwen25vl": ["--image-size", "32x48"]}
+# Non-square images where the family allows it, so that rows and columns cannot be confused
+# (OneVision: a 2 x 3 tile pinpoint).
+EXPORT_ARGS = {"qwen2vl": ["--image-size", "32x48"], "qwen25vl": ["--image-size", "32x48"], "onevision": ["--image-size", "32x48"]}
 # LLaVA's checkpoint sits inside its bundle directory, as the shipped fixture's does (the manifest
 # then names it relative to the bundle).
 HF_INSIDE_BUNDLE = {"llava"}

@@ -24,6 +24,7 @@ from transformers import (
     Idefics3VisionConfig,
     InternVLConfig,
     InternVLVisionConfig,
+    LlavaOnevisionConfig,
     Qwen2Config,
     LlamaConfig,
     LlavaConfig,
@@ -367,4 +368,58 @@ def gemma3() -> TinySpec:
     return TinySpec("Gemma3ForConditionalGeneration", specials, "<bos>", True, pre, make, randomise)
 
 
-BUILDERS = {"llava": llava, "qwen2vl": qwen2vl, "qwen25vl": qwen25vl, "idefics3": idefics3, "internvl": internvl, "gemma3": gemma3}
+def llava_onevision() -> TinySpec:
+    """LLaVA-OneVision: SigLIP at 16 px in patches of 4 (4 x 4 tokens per tile), pinpoints up to 2 x 2
+    tiles, a Qwen2 LM. At the default 32 x 32 pinpoint: 16 base-tile tokens, then an 8 x 8 tiled
+    grid with a newline token after each row: 16 + 8 x 9 = 88 visual tokens."""
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<image>"]
+
+    def make(vocab_size: int) -> PretrainedConfig:
+        vision = SiglipVisionConfig(
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            image_size=16,
+            patch_size=4,
+            vision_use_head=False,
+            initializer_range=VISION_INIT,
+        )
+        text = Qwen2Config(**_text(vocab_size, tie=False, bos_token_id=0, eos_token_id=2))
+        return LlavaOnevisionConfig(
+            vision_config=vision,
+            text_config=text,
+            image_token_index=specials.index("<image>"),
+            image_grid_pinpoints=[[16, 16], [16, 32], [32, 16], [32, 32], [32, 48]],
+            vision_feature_select_strategy="full",
+            vision_feature_layer=-1,
+            vision_aspect_ratio="anyres_max_9",
+            tie_word_embeddings=False,
+        )
+
+    # llava-hf/llava-onevision-qwen2-0.5b-ov-hf's LlavaOnevisionImageProcessor, at 16 px tiles instead of 384.
+    pre = {
+        "image_processor_type": "LlavaOnevisionImageProcessor",
+        "processor_class": "LlavaOnevisionProcessor",
+        "do_resize": True,
+        "size": {"height": 16, "width": 16},
+        "image_grid_pinpoints": [[16, 16], [16, 32], [32, 16], [32, 32], [32, 48]],
+        "resample": PIL_BICUBIC,
+        "do_rescale": True,
+        "rescale_factor": 1 / 255,
+        "do_normalize": True,
+        "image_mean": [0.5, 0.5, 0.5],
+        "image_std": [0.5, 0.5, 0.5],
+        "do_pad": True,
+        "do_convert_rgb": True,
+    }
+
+    def randomise(model: torch.nn.Module) -> None:
+        # HF's init draws image_newline at 1/sqrt(hidden): keep it, but make sure it is not tiny.
+        with torch.no_grad():
+            model.model.image_newline.normal_(0.0, 1.0)
+
+    return TinySpec("LlavaOnevisionForConditionalGeneration", specials, None, False, pre, make, randomise)
+
+
+BUILDERS = {"llava": llava, "qwen2vl": qwen2vl, "qwen25vl": qwen25vl, "idefics3": idefics3, "internvl": internvl, "gemma3": gemma3, "onevision": llava_onevision}
