@@ -38,10 +38,9 @@ def _manifest(bundle: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def external(models, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("external") / "bundle"
-    assert export([str(models.hf_dir("llava")), str(out), "--external-data"]) == 0
-    return out
+def external(models) -> Path:
+    """The tiny LLaVA exported with --external-data (cached, shared with test/model/large-bundle.test.ts)."""
+    return models.bundle("llava-external")
 
 
 def test_external_data_files_are_listed_checksummed_and_named_per_graph(external):
@@ -91,14 +90,17 @@ def test_external_data_not_listed_in_files_is_refused(external, tmp_path):
 
 
 SLOW = os.environ.get("VISLENS_SLOW") == "1"
-# float16 on every family under VISLENS_SLOW=1; by default LLaVA and Qwen2-VL (M-RoPE, float32 rotary tables).
-FLOAT16_ARCHES = ARCHES if SLOW else ("llava", "qwen2vl")
+# float16 on every family under VISLENS_SLOW=1 (Qwen2-VL's keeps float32 rotary tables); by default LLaVA.
+FLOAT16_ARCHES = ARCHES if SLOW else ("llava",)
 
 
 @pytest.mark.parametrize("arch", FLOAT16_ARCHES)
 def test_float16_export_runs_in_onnxruntime_within_its_parity_cost(models, arch, tmp_path):
-    out = tmp_path / "f16"
-    assert export([str(models.hf_dir(arch)), str(out), "--dtype", "float16", *EXPORT_ARGS.get(arch, [])]) == 0
+    if arch == "llava":  # cached, shared with test/model/large-bundle.test.ts
+        out = models.bundle("llava-float16")
+    else:
+        out = tmp_path / "f16"
+        assert export([str(models.hf_dir(arch)), str(out), "--dtype", "float16", *EXPORT_ARGS.get(arch, [])]) == 0
     m = _manifest(out)
     validate_bundle(out)
     assert m["onnx"]["dtype"] == "float16"

@@ -33,7 +33,10 @@ export const ATTRIBUTION_ARCHS = TINY_ARCHS.filter((a) => a !== "gemma3");
  * .cache/tiny-bundles, rebuilt when the exporter changes); only the reference is written here, in
  * the same Python process.
  */
-export function tinyBundle(arch: TinyArch, image: string, prompt: string): { bundle: string; hf: string; reference: string } {
+/** Other cached exports of a tiny checkpoint (vislens_export.tiny.cache VARIANTS). */
+export type TinyVariant = "llava-external" | "llava-float16";
+
+export function tinyBundle(arch: TinyArch | TinyVariant, image: string, prompt: string): { bundle: string; hf: string; reference: string } {
   const key = createHash("sha256").update(fs.readFileSync(image)).update(prompt).digest("hex").slice(0, 16);
   const stdout = execFileSync(PYTHON, ["-m", "vislens_export.tiny.cache", arch, "--image", image, "--prompt", prompt, "--reference-key", key], {
     cwd: path.join(REPO, "exporter"),

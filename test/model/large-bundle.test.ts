@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { after, before, test } from "node:test";
+import { before, test } from "node:test";
 import { ArtifactError } from "../../src/errors";
 import { readNpy } from "../../src/io/npy";
 import { openBundle } from "../../src/model/bundle";
 import { imageHiddenStates } from "../../src/model/hidden";
 import { readManifest } from "../../src/model/manifest";
 import { FIXTURE_BUNDLE, maxAbsDiff } from "../helpers/fixture";
-import { python, tempDir } from "../helpers/python";
-import { PROBE_PROMPT, writeProbeImage } from "../helpers/tiny";
+import { tempDir } from "../helpers/python";
+import { PROBE_PROMPT, tinyBundle, writeProbeImage } from "../helpers/tiny";
 
 /**
  * Bundles past 2 GB and past RAM, in miniature: a tiny LLaVA exported twice by the real exporter,
@@ -18,31 +18,19 @@ import { PROBE_PROMPT, writeProbeImage } from "../helpers/tiny";
  * exercised by exporter/tests/test_large_models.py under VISLENS_SLOW=1.
  */
 
-const ROOT = tempDir("vislens-large-");
-const IMAGE = path.join(ROOT, "probe.png");
-const EXTERNAL = path.join(ROOT, "external");
-const HALF = path.join(ROOT, "float16");
-const REFERENCE = path.join(ROOT, "reference");
+const IMAGE = path.join(tempDir("vislens-large-"), "probe.png");
+let EXTERNAL = "";
+let HALF = "";
+let REFERENCE = "";
 
 before(async () => {
   await writeProbeImage(IMAGE);
-  python(
-    `
-import sys
-from pathlib import Path
-from vislens_export.__main__ import main as export
-from vislens_export.reference import write_reference
-from vislens_export.tiny import build
-root, image, prompt = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
-hf = build("llava", root / "hf")
-assert export([str(hf), str(root / "external"), "--external-data", "--no-attribution"]) == 0
-assert export([str(hf), str(root / "float16"), "--dtype", "float16", "--no-attribution"]) == 0
-write_reference(root / "external", hf, image, prompt, root / "reference")
-`,
-    [ROOT, IMAGE, PROBE_PROMPT],
-  );
+  // The tiny LLaVA's --external-data and --dtype float16 exports, from the cache the exporter's
+  // tests fill (vislens_export.tiny.cache VARIANTS), with the HF model's float32 reference.
+  const external = tinyBundle("llava-external", IMAGE, PROBE_PROMPT);
+  [EXTERNAL, REFERENCE] = [external.bundle, external.reference];
+  HALF = tinyBundle("llava-float16", IMAGE, PROBE_PROMPT).bundle;
 });
-after(() => fs.rmSync(ROOT, { recursive: true, force: true }));
 
 /** A copy of a bundle to damage. */
 function copy(src: string): string {

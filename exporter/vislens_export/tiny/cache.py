@@ -26,11 +26,11 @@ from . import ARCHES, build
 PACKAGE = Path(__file__).resolve().parents[1]  # exporter/vislens_export
 REPO = PACKAGE.parents[1]
 DEFAULT_ROOT = REPO / ".cache" / "tiny-bundles"
-# Export arguments per architecture: Qwen2-VL at a non-square size, so that the merged grid's rows
-# and columns cannot be confused.
-# Non-square images where the family allows it, so that rows and columns cannot be confused
-# (OneVision: a 2 x 3 tile pinpoint).
+# Export arguments per architecture: non-square images where the family allows it, so that rows
+# and columns cannot be confused (Qwen2-VL's merged grid; OneVision: a 2 x 3 tile pinpoint).
 EXPORT_ARGS = {"qwen2vl": ["--image-size", "32x48"], "qwen25vl": ["--image-size", "32x48"], "onevision": ["--image-size", "32x48"]}
+# Other exports of a tiny checkpoint, shared the same way: name -> (architecture, export arguments).
+VARIANTS = {"llava-external": ("llava", ["--external-data"]), "llava-float16": ("llava", ["--dtype", "float16"])}
 # LLaVA's checkpoint sits inside its bundle directory, as the shipped fixture's does (the manifest
 # then names it relative to the bundle).
 HF_INSIDE_BUNDLE = {"llava"}
@@ -55,20 +55,26 @@ def paths(arch: str, root: Path) -> tuple[Path, Path, Path]:
 
 
 def cached_bundle(arch: str, root: Path = DEFAULT_ROOT) -> tuple[Path, Path]:
-    """The tiny checkpoint and its checked bundle, built if the cache lacks them: (hf_dir, bundle_dir)."""
+    """The tiny checkpoint and its checked bundle, built if the cache lacks them: (hf_dir, bundle_dir).
+
+    `arch` may also name a variant (VARIANTS): another export of an architecture's checkpoint."""
     from ..__main__ import main as export
 
-    if arch not in ARCHES:
-        raise ValueError(f"unknown tiny architecture {arch!r}; choose one of {', '.join(ARCHES)}")
+    if arch not in ARCHES and arch not in VARIANTS:
+        raise ValueError(f"unknown tiny architecture {arch!r}; choose one of {', '.join([*ARCHES, *VARIANTS])}")
     entry, hf, bundle = paths(arch, root)
+    if arch in VARIANTS:
+        hf = cached_bundle(VARIANTS[arch][0], root)[0]
     done = entry / "complete"
     if not done.is_file():
         # Built in place (the manifest records the checkpoint's path), then marked complete; an
         # entry without the mark is a build that did not finish and starts over.
         shutil.rmtree(entry, ignore_errors=True)
         try:
-            build(arch, hf)
-            if export([str(hf), str(bundle), *EXPORT_ARGS.get(arch, []), "--force"]) != 0:
+            if arch not in VARIANTS:
+                build(arch, hf)
+            args = VARIANTS[arch][1] if arch in VARIANTS else EXPORT_ARGS.get(arch, [])
+            if export([str(hf), str(bundle), *args, "--force"]) != 0:
                 raise RuntimeError(f"exporting the tiny {arch} failed")
             done.write_text("built by vislens_export.tiny.cache\n")
         except BaseException:
@@ -79,7 +85,7 @@ def cached_bundle(arch: str, root: Path = DEFAULT_ROOT) -> tuple[Path, Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m vislens_export.tiny.cache", description=__doc__.splitlines()[0])
-    parser.add_argument("arch", choices=ARCHES)
+    parser.add_argument("arch", choices=[*ARCHES, *VARIANTS])
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT)
     parser.add_argument("--image", type=Path)
     parser.add_argument("--prompt")
