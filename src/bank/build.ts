@@ -16,7 +16,8 @@ import { defaultContextualLayers } from "./layers";
 import { mapNpy } from "./mapped";
 import { selectContexts, type ContextPolicy, type SelectedContext } from "./select";
 import { tokenSpans } from "./spans";
-import { recordBuiltFiles } from "./verify";
+import { recordBuiltFiles } from "../io/verify-record";
+import { BANK_VERIFY } from "./verify";
 
 /** The paper's context policy: reservoir sampling, at most 20 contexts per token string, seed 42. */
 export const DEFAULT_POLICY: ContextPolicy = { kind: "reservoir", maxContexts: 20, seed: 42 };
@@ -173,7 +174,7 @@ export async function buildBank(bundle: Bundle, corpusFile: string, outDir: stri
 
   progress({ phase: "finish", done: batches, total: batches, rows: R, resumed });
   const files: BankManifest["files"] = {};
-  const hashed: Parameters<typeof recordBuiltFiles>[1] = [];
+  const hashed: Parameters<typeof recordBuiltFiles>[2] = [];
   for (const name of fs.readdirSync(outDir).sort()) {
     if (name === BANK_FILES.buildState || name === BANK_FILES.manifest || name === BANK_FILES.verified || name.startsWith(".")) continue;
     const file = path.join(outDir, name);
@@ -197,7 +198,7 @@ export async function buildBank(bundle: Bundle, corpusFile: string, outDir: stri
   };
   writeFileAtomic(path.join(outDir, BANK_FILES.manifest), JSON.stringify(bank, null, 2) + "\n");
   // The checksums just computed, recorded so that the first open need not hash the bank again.
-  recordBuiltFiles(outDir, hashed);
+  recordBuiltFiles(outDir, BANK_VERIFY.format, hashed);
   fs.rmSync(statePath);
   return bank;
 }

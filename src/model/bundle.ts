@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { ArtifactError } from "../errors";
 import { openSafetensors } from "../io/safetensors";
 import { sha256File } from "../io/sha256";
+import { verifyFiles, type FileVerification, type VerifyTarget } from "../io/verify-record";
 import { readManifest, type BundleManifest } from "./manifest";
 import { lazyGraph, openGraph, type GraphSession, type SessionOptions } from "./session";
 import { loadTokenizer, type TextTokenizer } from "./tokenizer";
@@ -30,6 +31,8 @@ export interface Bundle {
   attribution: GraphSession | null;
   /** SHA-256 of manifest.json: identifies the exact model (banks record it). */
   fingerprint: string;
+  /** What opening verified: files hashed now, files the verification record vouched for. */
+  verification: FileVerification;
   /** Where its graphs run ("cpu" or "cuda") and with how many threads; the engine's own graphs follow it. */
   session: SessionOptions;
   close(): Promise<void>;
@@ -47,27 +50,19 @@ function fileRole(manifest: BundleManifest, name: string): string {
   return graph ? ` (the external data of ${graph.file}: its weights)` : "";
 }
 
-/** Checks that every file the manifest lists exists with the recorded size and checksum. */
-export function verifyBundleFiles(dir: string, manifest: BundleManifest, verifyChecksums = true): void {
-  for (const [name, expected] of Object.entries(manifest.files)) {
-    const file = path.join(dir, name);
-    let stat: fs.Stats;
-    try {
-      stat = fs.statSync(file);
-    } catch {
-      throw new ArtifactError(file, `missing${fileRole(manifest, name)}: the manifest lists it as part of the bundle`);
-    }
-    if (stat.size !== expected.bytes) {
-      const how = stat.size < expected.bytes ? "truncated" : "longer than expected";
-      throw new ArtifactError(file, `${how}${fileRole(manifest, name)}: ${stat.size} bytes, the manifest records ${expected.bytes}`);
-    }
-    if (verifyChecksums) {
-      const actual = sha256File(file);
-      if (actual !== expected.sha256) {
-        throw new ArtifactError(file, `checksum mismatch${fileRole(manifest, name)}: sha256 ${actual}, the manifest records ${expected.sha256} (file modified or corrupt)`);
-      }
-    }
-  }
+/** A bundle's verification record (`verified.json` beside its files, src/io/verify-record.ts). */
+function bundleTarget(manifest: BundleManifest): VerifyTarget {
+  return { format: "vislens-bundle-verified", owner: "the manifest", role: (name) => fileRole(manifest, name) };
+}
+
+/**
+ * Checks that every file the manifest lists exists with the recorded size and (with
+ * `verifyChecksums`) checksum. Checksums are verified once and recorded in `verified.json`, as for
+ * banks: a later open trusts files unchanged since (same size, mtime, ctime, inode) and hashes the
+ * rest, so opening a 10 GB bundle does not re-hash it every time.
+ */
+export function verifyBundleFiles(dir: string, manifest: BundleManifest, verifyChecksums = true): FileVerification {
+  return verifyFiles(dir, manifest.files, bundleTarget(manifest), verifyChecksums ? "record" : "sizes");
 }
 
 function loadWeights(dir: string, manifest: BundleManifest): BundleWeights {
@@ -102,7 +97,7 @@ export async function openBundle(dir: string, options: OpenBundleOptions = {}): 
     throw new ArtifactError(dir, "not a directory: a vislens bundle is a directory with manifest.json");
   }
   const manifest = readManifest(dir);
-  verifyBundleFiles(dir, manifest, options.verifyChecksums ?? true);
+  const verification = verifyBundleFiles(dir, manifest, options.verifyChecksums ?? true);
   const tokenizer = loadTokenizer(path.join(dir, "tokenizer.json"));
   const weights = loadWeights(dir, manifest);
   const vision = await openGraph(path.join(dir, manifest.onnx.vision.file), manifest.onnx.vision, options);
@@ -118,6 +113,7 @@ export async function openBundle(dir: string, options: OpenBundleOptions = {}): 
     llm,
     attribution,
     fingerprint: sha256File(path.join(dir, "manifest.json")),
+    verification,
     session: { device: options.device ?? "cpu", ...(options.deviceId !== undefined ? { deviceId: options.deviceId } : {}), ...(options.intraOpNumThreads ? { intraOpNumThreads: options.intraOpNumThreads } : {}) },
     async close() {
       await vision.release();

@@ -6,7 +6,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { before, test } from "node:test";
 import { BANK_FILES } from "../../src/bank/format";
 import { openBank, verifyBank } from "../../src/bank/open";
-import { readVerifyRecord } from "../../src/bank/verify";
+import { BANK_VERIFY } from "../../src/bank/verify";
+import { readVerifyRecord as readRecord } from "../../src/io/verify-record";
+
+const readVerifyRecord = (dir: string) => readRecord(dir, BANK_VERIFY.format);
 import { ArtifactError } from "../../src/errors";
 import { tempDir } from "../helpers/python";
 import { writeSyntheticBank } from "./synthetic-bank";

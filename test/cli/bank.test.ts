@@ -5,7 +5,10 @@ import * as path from "node:path";
 import { before, test } from "node:test";
 import { BANK_FILES } from "../../src/bank/format";
 import { openBank } from "../../src/bank/open";
-import { readVerifyRecord } from "../../src/bank/verify";
+import { BANK_VERIFY } from "../../src/bank/verify";
+import { readVerifyRecord as readRecord } from "../../src/io/verify-record";
+
+const readVerifyRecord = (dir: string) => readRecord(dir, BANK_VERIFY.format);
 import { REPO, tempDir } from "../helpers/python";
 import { writeSyntheticBank } from "../bank/synthetic-bank";
 

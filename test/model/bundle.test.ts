@@ -7,6 +7,7 @@ import { readNpy } from "../../src/io/npy";
 import { sha256File } from "../../src/io/sha256";
 import { openBundle, type Bundle } from "../../src/model/bundle";
 import { imageHiddenStates } from "../../src/model/hidden";
+import { readManifest } from "../../src/model/manifest";
 import { copyBundle, FIXTURE_BUNDLE, FIXTURE_REFERENCE, maxAbsDiff } from "../helpers/fixture";
 import { tempDir } from "../helpers/python";
 
@@ -137,4 +138,25 @@ test("weights whose shape disagrees with the manifest are reported with both sha
     "weights.safetensors",
     /has shape \[\d+,\d+\], expected \[\d+,\d+\]/,
   );
+});
+
+test("checksums are verified once and recorded: a second open hashes nothing, a file modified in place (same size) is hashed again and caught", async () => {
+  const dir = copyBundle(path.join(tempDir(), "bundle"));
+  // The copy's files were written just now: the record leaves out files modified in the last 2 s.
+  const old = new Date(Date.now() - 60_000);
+  for (const name of fs.readdirSync(dir)) fs.utimesSync(path.join(dir, name), old, old);
+  await new Promise((resolve) => setTimeout(resolve, 2100)); // utimes changed the ctime
+  const names = Object.keys(readManifest(dir).files).sort();
+  const first = await openBundle(dir);
+  await first.close();
+  assert.deepEqual([first.verification.hashed.sort(), first.verification.trusted, first.verification.recorded], [names, [], true]);
+  const second = await openBundle(dir);
+  await second.close();
+  assert.deepEqual([second.verification.hashed, second.verification.trusted.sort()], [[], names]);
+  const f = path.join(dir, "weights.safetensors");
+  const bytes = fs.readFileSync(f);
+  bytes[bytes.length - 1] ^= 1;
+  fs.writeFileSync(f, bytes);
+  fs.utimesSync(f, old, old); // even with its old mtime back: the ctime moved
+  await assert.rejects(openBundle(dir), (e: unknown) => e instanceof ArtifactError && e.file === f && /checksum mismatch: the file was modified or is corrupt \(sha256 [0-9a-f]{64}, the manifest records [0-9a-f]{64}\)/.test(e.message));
 });
