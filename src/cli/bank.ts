@@ -4,11 +4,11 @@ import { parseLayerList } from "../bank/layers";
 import { verifyBank } from "../bank/open";
 import { CONTEXT_POLICIES, type ContextPolicy } from "../bank/select";
 import { openBundle } from "../model/bundle";
-import { parse, positiveInt, UsageError } from "./args";
+import { deviceOption, parse, positiveInt, UsageError } from "./args";
 import { progressBar } from "./progress";
 
 export const BANK_USAGE =
-  "vislens bank build <bundle> --corpus <txt> --out <dir> [--layers 1,2,4|all] [--max-contexts N] [--policy reservoir|first] [--seed N] [--dtype f16|i8] [--batch-size N] [--max-tokens N] [--hnsw] [--json]\n" +
+  "vislens bank build <bundle> --corpus <txt> --out <dir> [--layers 1,2,4|all] [--max-contexts N] [--policy reservoir|first] [--seed N] [--dtype f16|i8] [--batch-size N] [--max-tokens N] [--hnsw] [--device cpu|cuda] [--json]\n" +
   "       vislens bank verify <bank-dir> [--json]";
 
 /** `vislens bank build` (a contextual bank from a corpus, resumable after a kill) and `vislens bank verify`. */
@@ -27,6 +27,7 @@ export async function bankCommand(argv: string[], out: (text: string) => void): 
     "batch-size": { type: "string" },
     "max-tokens": { type: "string" },
     hnsw: { type: "boolean" },
+    device: { type: "string" },
     json: { type: "boolean" },
   });
   if (positionals.length !== 1) throw new UsageError(`expected one bundle directory, got ${positionals.length}`);
@@ -41,7 +42,7 @@ export async function bankCommand(argv: string[], out: (text: string) => void): 
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got ${JSON.stringify(values.seed)}`);
   const policy: ContextPolicy = kind === "first" ? { kind: "first", maxContexts } : { kind: "reservoir", maxContexts, seed };
 
-  const bundle = await openBundle(positionals[0]);
+  const bundle = await openBundle(positionals[0], { device: deviceOption(values.device) });
   try {
     let layers: number[] | undefined;
     try {

@@ -90,4 +90,9 @@ test("--device: cuda without its provider exits 1 naming the library; an unknown
   const tpu = vislens("interpret", FIXTURE_BUNDLE, "--image", image, "--device", "tpu");
   assert.equal(tpu.code, 2);
   assert.match(tpu.stderr, /--device must be cpu or cuda, got "tpu"/);
+  const corpus = path.join(FIXTURE_BUNDLE, "corpus.txt");
+  const bank = vislens("bank", "build", FIXTURE_BUNDLE, "--corpus", corpus, "--out", path.join(tempDir(), "bank"), "--device", "cuda");
+  assert.equal(bank.code, 1);
+  assert.match(bank.stderr, /CUDA execution provider is not installed/);
+  assert.match(vislens("bank", "build", FIXTURE_BUNDLE, "--corpus", corpus, "--out", "x", "--device", "tpu").stderr, /--device must be cpu or cuda, got "tpu"/);
 });
