@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import json
 import os
@@ -115,11 +116,21 @@ def _build(ckpt, arch, bundle: Path, name: str, checkpoint: str, image_size, che
     manifest, reference = _write(ckpt, arch, bundle, name, checkpoint, image_size, check, attribution, options)
     # The torch model is gone now (its memory back before any ONNX session opens); validation and
     # the check hold one graph's session at a time.
-    gc.collect()
+    _release_memory()
     validate_bundle(bundle)
     if reference is not None:
         manifest["source"]["check"] = check_bundle(bundle, reference, options.dtype)
         write_manifest(bundle, manifest)
+
+
+def _release_memory() -> None:
+    """Collect the freed torch model and hand glibc's free heap back to the OS (small tensors live in
+    the heap, which free() alone does not shrink)."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the memory is reused by the process instead
+        pass
 
 
 def _write(ckpt, arch, bundle: Path, name: str, checkpoint: str, image_size, check: bool, attribution: bool, options):

@@ -15,7 +15,7 @@ import onnxruntime as ort
 from safetensors.numpy import load_file
 from tokenizers import Tokenizer
 
-from .manifest import MANIFEST
+from .manifest import MANIFEST, lean_session_options
 
 
 def mrope_position_ids(ids: list[int], image_token_id: int, grid: tuple[int, int]) -> np.ndarray:
@@ -53,8 +53,10 @@ class BundleRunner:
     """The graphs open on first use (each session holds its own copy of the weights); `release`
     closes them, so that a check of a large bundle holds one graph at a time."""
 
-    def __init__(self, bundle: str | Path):
-        self.dir = Path(bundle)
+    def __init__(self, bundle: str | Path, lean: bool = False):
+        """lean: sessions without pre-packed weights or a memory arena (the export check of a large
+        model holds about one copy of a graph's weights instead of two)."""
+        self.dir, self.lean = Path(bundle), lean
         self.manifest = json.loads((self.dir / MANIFEST).read_text(encoding="utf-8"))
         self.tokenizer = Tokenizer.from_file(str(self.dir / "tokenizer.json"))
         self.weights = load_file(str(self.dir / "weights.safetensors"))
@@ -63,7 +65,8 @@ class BundleRunner:
     def _session(self, key: str) -> ort.InferenceSession:
         if key not in self._sessions:
             graph = self.dir / self.manifest["onnx"][key]["file"]
-            self._sessions[key] = ort.InferenceSession(str(graph), providers=["CPUExecutionProvider"])
+            options = lean_session_options() if self.lean else None
+            self._sessions[key] = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
         return self._sessions[key]
 
     @property

@@ -87,7 +87,7 @@ def check_bundle(bundle: Path, reference: Reference, dtype: str = "float32") -> 
     Opens one graph at a time. Raises ExportError when the bundle disagrees with the HF model beyond
     TOLERANCES[dtype] times max(1, max |HF|).
     """
-    runner = BundleRunner(bundle)
+    runner = BundleRunner(bundle, lean=True)
     pixel_values, rows = reference.pixel_values, reference.rows
     result = differences(runner, reference.forward, rows, pixel_values)
     runner.release()
