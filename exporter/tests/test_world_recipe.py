@@ -107,13 +107,15 @@ def test_score_counts_objects_by_position_and_the_rest_as_documented(scenes):
     assert score(["the the the"], [a])["grammatical"] == 0
 
 
-def test_quick_recipe_trains_every_stage_saves_a_checkpoint_transformers_and_the_exporter_accept(tmp_path):
-    """--quick: tiny models, 3 steps per stage; the real recipe code path end to end."""
+def test_quick_recipe_trains_every_stage_saves_a_checkpoint_transformers_and_the_exporter_accept(tmp_path, monkeypatch):
+    """--quick: tiny models, 3 steps per stage; the real recipe code path end to end. One thread (train() sets
+    torch's threads from $VISLENS_THREADS; two on a busy machine made it three times slower)."""
     import torch
     from transformers import LlavaForConditionalGeneration
 
     from vislens_world.recipe import train
 
+    monkeypatch.setenv("VISLENS_THREADS", "1")
     out, work = tmp_path / "objects-quick", tmp_path / "work"
     t0 = time.time()
     res = train(out, work, quick(SPEC))
