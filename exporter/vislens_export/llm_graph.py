@@ -26,6 +26,11 @@ class LLMGraph(torch.nn.Module):
         self.decoder, self.final_norm, self.lm_head = decoder, final_norm, lm_head
 
     def forward(self, inputs_embeds, attention_mask, position_ids):
+        return self.decode(inputs_embeds, attention_mask, position_ids)
+
+    def decode(self, inputs_embeds, attention_mask, position_ids):
+        """(hidden_states [N + 1, B, S, D], logits); attention_mask as the decoder takes it (a subclass
+        may build its own masks from extra inputs and pass them here)."""
         out = self.decoder(
             inputs_embeds=inputs_embeds,
             attention_mask=attention_mask,

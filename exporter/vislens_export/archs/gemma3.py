@@ -63,15 +63,7 @@ class Gemma3LLMGraph(LLMGraph):
 
     def forward(self, inputs_embeds, attention_mask, position_ids, token_type_ids):
         masks = additive_masks(attention_mask, token_type_ids, self.decoder.config.sliding_window, inputs_embeds.dtype)
-        out = self.decoder(
-            inputs_embeds=inputs_embeds,
-            attention_mask=masks,
-            position_ids=position_ids,
-            output_hidden_states=True,
-            use_cache=False,
-        )
-        hidden_states = torch.stack(out.hidden_states)
-        return hidden_states, self.lm_head(self.final_norm(hidden_states[-1]))
+        return self.decode(inputs_embeds, masks, position_ids)
 
 
 class Gemma3(Arch):

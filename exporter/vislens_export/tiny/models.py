@@ -355,6 +355,7 @@ def gemma3() -> TinySpec:
         "do_pan_and_scan": False,
         "do_convert_rgb": True,
     }
+
     def randomise(model: torch.nn.Module) -> None:
         # HF starts the projector at zero and every Gemma RMSNorm weight w at zero (a scale of
         # 1 + w = 1): random values make the visual tokens non-zero and the (1 + w) scaling visible.
