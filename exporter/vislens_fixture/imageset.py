@@ -57,9 +57,20 @@ def write_image_set(out: Path, seed: int, n: int, purpose: str | None = None) ->
 def check_image_set(out: Path, seed: int, n: int, purpose: str | None = None) -> dict:
     """Regenerates the set in memory and compares it with the files in `out`: annotations byte for
     byte, every image pixel for pixel. Returns {"images", "annotations_equal", "pixels_differ": [...]}."""
-    from PIL import Image
     scenes = image_set(seed, n)
-    stored = (out / "annotations.json").read_text() if (out / "annotations.json").is_file() else None
+    return compare_image_files(Path(out), scenes, annotations_json(scenes, seed, purpose))
+
+
+def compare_image_files(out: Path, scenes, annotations: str) -> dict:
+    """`out`'s `0000.png`... and `annotations.json` against scenes rendered in memory (anything with
+    `.render()` -> HxWx3 uint8) and the annotations text they should have: {"images",
+    "annotations_equal", "pixels_differ": [...], "extra_files": [...]}. Shared by the shapes world
+    and the open-vocabulary world (vislens_world)."""
+    from PIL import Image
+
+    n = len(scenes)
+    ann = out / "annotations.json"
+    stored = ann.read_text(encoding="utf-8") if ann.is_file() else None
     differ = []
     for i, s in enumerate(scenes):
         f = out / f"{i:04d}.png"
@@ -70,8 +81,7 @@ def check_image_set(out: Path, seed: int, n: int, purpose: str | None = None) ->
             if not np.array_equal(np.asarray(im.convert("RGB")), s.render()):
                 differ.append(f.name)
     extra = sorted(p.name for p in out.glob("*.png") if not p.stem.isdigit() or int(p.stem) >= n) if out.is_dir() else []
-    return {"images": n, "annotations_equal": stored == annotations_json(scenes, seed, purpose),
-            "pixels_differ": differ, "extra_files": extra}
+    return {"images": n, "annotations_equal": stored == annotations, "pixels_differ": differ, "extra_files": extra}
 
 
 CONCEPT_PURPOSE = "concept split: samples for concept dictionaries (disjoint from training and eval seeds)"

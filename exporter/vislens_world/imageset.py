@@ -86,22 +86,7 @@ def write_image_set(out: Path, seed: int, n: int, config: WorldConfig | None = N
 def check_image_set(out: Path, seed: int, n: int, config: WorldConfig | None = None,
                     purpose: str | None = None) -> dict:
     """{"images", "annotations_equal", "pixels_differ": [...], "extra_files": [...]} against the files in out."""
-    from PIL import Image
+    from vislens_fixture.imageset import compare_image_files
 
-    out = Path(out)
     scenes = image_set(seed, n, config)
-    ann = out / "annotations.json"
-    stored = ann.read_text(encoding="utf-8") if ann.is_file() else None
-    differ = []
-    for i, s in enumerate(scenes):
-        f = out / f"{i:04d}.png"
-        if not f.is_file():
-            differ.append(f.name)
-            continue
-        with Image.open(f) as im:
-            if not np.array_equal(np.asarray(im.convert("RGB")), s.render()):
-                differ.append(f.name)
-    pngs = out.glob("*.png") if out.is_dir() else []
-    extra = sorted(p.name for p in pngs if not p.stem.isdigit() or int(p.stem) >= n)
-    return {"images": n, "annotations_equal": stored == annotations_json(scenes, seed, purpose),
-            "pixels_differ": differ, "extra_files": extra}
+    return compare_image_files(Path(out), scenes, annotations_json(scenes, seed, purpose))
