@@ -73,7 +73,8 @@ export function exporterKey(): string {
 /** The cache entry's paths when it and the reference are complete on disk (else null: ask Python). */
 function cachedOnDisk(arch: string, referenceKey: string): { bundle: string; hf: string; reference: string } | null {
   const root = path.join(REPO, ".cache", "tiny-bundles");
-  const entry = (name: string) => path.join(root, `${name}-${exporterKey()}`);
+  const key = exporterKey();
+  const entry = (name: string) => path.join(root, `${name}-${key}`);
   const base = arch.split("-")[0];
   const hf = base === "llava" ? path.join(entry(base), "bundle", "hf") : path.join(entry(base), "hf");
   const out = { bundle: path.join(entry(arch), "bundle"), hf, reference: path.join(entry(arch), "references", referenceKey) };

@@ -98,16 +98,8 @@ class Gemma3(Arch):
     def preprocess(self, ckpt, spec):
         f = ProcessorFields(ckpt.preprocessor)
         f.require(not f.get("do_pan_and_scan", False), "do_pan_and_scan", True, "vislens exports Gemma 3 without pan-and-scan crops")
-        side = spec.image_size[0]
-        pre = {
-            "pad_to_square": None,
-            "resize": {"mode": "exact", "height": side, "width": side},
-            "resample": f.resample(default=2),  # Gemma3ImageProcessor resizes bilinearly
-            "center_crop": None,
-            "pad_to": None,
-            **f.normalisation(HALF, HALF),
-        }
-        return pre, f.describe()
+        # Gemma3ImageProcessor resizes bilinearly (2)
+        return f.exact_resize(spec.image_size, 2, HALF, HALF), f.describe()
 
     def vision_graph(self, model, spec):
         return _Gemma3Vision(model)

@@ -52,15 +52,8 @@ class Idefics3(Arch):
         f = ProcessorFields(ckpt.preprocessor)
         side = spec.image_size[0]
         f.notes.append(f"no image splitting: the whole image is resized to {side}x{side} (the global image)")
-        pre = {
-            "pad_to_square": None,
-            "resize": {"mode": "exact", "height": side, "width": side},
-            "resample": f.resample(default=1),  # Idefics3ImageProcessor resamples with LANCZOS
-            "center_crop": None,
-            "pad_to": None,
-            **f.normalisation(HALF, HALF),
-        }
-        return pre, f.describe()
+        # Idefics3ImageProcessor resamples with LANCZOS (1)
+        return f.exact_resize((side, side), 1, HALF, HALF), f.describe()
 
     def vision_graph(self, model, spec):
         return _Idefics3Vision(model)

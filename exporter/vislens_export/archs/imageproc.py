@@ -43,6 +43,18 @@ class ProcessorFields:
             mean, std = [0.0, 0.0, 0.0], [1.0, 1.0, 1.0]
         return {"rescale_factor": float(rescale), "mean": [float(x) for x in mean], "std": [float(x) for x in std]}
 
+    def exact_resize(self, size, resample: int, mean: list[float], std: list[float]) -> dict:
+        """vision.preprocess for a processor that resizes every image exactly to `size` [H, W] and
+        normalises it (no padding or crop); `resample`, `mean` and `std` are the defaults."""
+        return {
+            "pad_to_square": None,
+            "resize": {"mode": "exact", "height": int(size[0]), "width": int(size[1])},
+            "resample": self.resample(default=resample),
+            "center_crop": None,
+            "pad_to": None,
+            **self.normalisation(mean, std),
+        }
+
     def describe(self) -> str:
         return "; ".join([self.source, *self.notes])
 

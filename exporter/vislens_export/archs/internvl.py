@@ -67,15 +67,7 @@ class InternVL(Arch):
         f = ProcessorFields(ckpt.preprocessor)
         f.require(not f.get("crop_to_patches", False), "crop_to_patches", True, "vislens exports InternVL as one tile (crop_to_patches false)")
         f.notes.append(f"one tile: every image is resized to {spec.image_size[0]}x{spec.image_size[1]}")
-        pre = {
-            "pad_to_square": None,
-            "resize": {"mode": "exact", "height": spec.image_size[0], "width": spec.image_size[1]},
-            "resample": f.resample(default=3),
-            "center_crop": None,
-            "pad_to": None,
-            **f.normalisation(CLIP_MEAN, CLIP_STD),
-        }
-        return pre, f.describe()
+        return f.exact_resize(spec.image_size, 3, CLIP_MEAN, CLIP_STD), f.describe()
 
     def vision_graph(self, model, spec):
         return _InternVLVision(model)

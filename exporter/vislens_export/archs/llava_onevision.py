@@ -76,15 +76,7 @@ class LlavaOnevision(Arch):
             f"anyres at one pinpoint: every image is resized to {h}x{w} ({rows}x{cols} tiles; the HF processor "
             "keeps the aspect ratio and pads), the base tile to one tile, as HF does"
         )
-        pre = {
-            "pad_to_square": None,
-            "resize": {"mode": "exact", "height": h, "width": w},
-            "resample": f.resample(default=3),
-            "center_crop": None,
-            "pad_to": None,
-            **f.normalisation(HALF, HALF),
-            "tiles": {"grid": [rows, cols], "size": list(spec.tiles.size)},
-        }
+        pre = {**f.exact_resize(spec.image_size, 3, HALF, HALF), "tiles": {"grid": [rows, cols], "size": list(spec.tiles.size)}}
         return pre, f.describe()
 
     def vision_graph(self, model, spec):
