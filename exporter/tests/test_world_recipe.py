@@ -123,6 +123,10 @@ def test_quick_recipe_trains_every_stage_saves_a_checkpoint_transformers_and_the
     metrics = json.loads((out / "eval" / "metrics.json").read_text())
     assert metrics["heldout"]["images"] == 6 and len(metrics["predictions"]) == 6 == res["heldout"]["images"]
     assert set(metrics["training"]["stages"]) == {"lm", "vision", "connector"}
+    vision = metrics["training"]["stages"]["vision"]
+    assert vision["spec"]["kind"] == "contrastive+patchcls"
+    (acc_key,) = [k for k in vision if k.startswith("heldout_patch_class_acc_of_")]
+    assert 0 <= vision[acc_key] <= 1 and int(acc_key.split("_")[-3]) > 0
     ann = json.loads((out / "eval" / "annotations.json").read_text())
     assert ann["grid"] == [8, 8] and len(ann["images"]) == 6 and (out / "eval" / "0005.png").is_file()
     assert (out / "corpus.txt").is_file() and (out / "corpus-heldout.txt").is_file()
@@ -149,6 +153,33 @@ def test_quick_recipe_trains_every_stage_saves_a_checkpoint_transformers_and_the
     manifest = json.loads((bundle / "manifest.json").read_text())
     assert manifest["vision"]["grid"] == [8, 8] and manifest["vision"]["num_tokens"] == 64
     assert manifest["prompt"]["template"] == "{image}\n{prompt}" and manifest["prompt"]["image_token_id"] == 3
+
+
+def test_patch_classes_from_object_maps_equal_patch_labels_and_follow_a_shift(scenes):
+    """The tower's targets (patch_classes over pool-style object maps) equal patch_labels on the unshifted
+    scenes, and shifting an image and its map together keeps every object pixel's colour where its id is."""
+    from vislens_world.patches import object_map, patch_classes
+    from vislens_world.pool import shifted
+
+    maps = np.stack([object_map(s) for s in scenes])
+    classes = np.full((len(scenes), 4), -1, np.int16)
+    for i, s in enumerate(scenes):
+        classes[i, :len(s.objects)] = [o.cls.index for o in s.objects]
+    got = patch_classes(maps, classes, SPEC.grid, SPEC.world().patch_threshold)
+    for i, s in enumerate(scenes):
+        want = np.array([0] + [o.cls.index + 1 for o in s.objects])[patch_labels(s)].reshape(-1)
+        assert (got[i] == want).all()
+    assert (got > 0).any() and (got == 0).any()
+
+    images = np.stack([s.render() for s in scenes])
+    img2, map2 = shifted([images, maps], np.random.default_rng(0), 4)
+    assert not (map2 == maps).all()
+    for i in range(len(scenes)):
+        ys, xs = np.nonzero(maps[i])
+        moved = [(dy, dx) for dy in range(-4, 5) for dx in range(-4, 5)
+                 if (np.roll(np.roll(maps[i], dy, 0), dx, 1)[4:-4, 4:-4] == map2[i][4:-4, 4:-4]).all()
+                 and (np.roll(np.roll(images[i], dy, 0), dx, 1)[4:-4, 4:-4] == img2[i][4:-4, 4:-4]).all()]
+        assert moved, f"image {i}: the map and the image did not move by one offset"
 
 
 def encode_nl(out: Path) -> int:

@@ -3,7 +3,8 @@
        (an annotated set)
    python -m vislens_world preview --out FILE.png [--seed S] [--n N]   (a contact sheet; prints the captions)
    python -m vislens_world stats   (counts of classes, categories, vocabulary, as JSON)
-   python -m vislens_world train --out models/objects-llava [--work DIR] [--quick]   (the model; about 2 h)
+   python -m vislens_world train --out models/objects-llava [--work DIR] [--tower KIND] [--quick]
+       (the model; about 2 h; KIND contrastive+patchcls (default) or contrastive)
    python -m vislens_world eval --out models/objects-llava   (held-out caption accuracy of <out>/hf)"""
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import json
 import os
 import sys
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 from . import catalogue, seeds
@@ -42,6 +44,8 @@ def main(argv=None) -> int:
     tr.add_argument("--work", type=Path, default=Path(os.environ.get("VISLENS_WORLD_CACHE",
                                                                     Path.home() / ".cache" / "vislens-world")),
                     help="stage cache (default ~/.cache/vislens-world or $VISLENS_WORLD_CACHE)")
+    tr.add_argument("--tower", choices=["contrastive+patchcls", "contrastive"], default="contrastive+patchcls",
+                    help="the vision tower's training: contrastive with a per-patch object-class loss, or alone")
     tr.add_argument("--quick", action="store_true", help="a few steps per stage on tiny models (smoke test)")
     ev = sub.add_parser("eval", help="held-out caption accuracy of <out>/hf on <out>/eval")
     ev.add_argument("--out", required=True, type=Path)
@@ -75,7 +79,8 @@ def main(argv=None) -> int:
             from .model_spec import WorldModelSpec, quick
             from .recipe import train
 
-            spec = WorldModelSpec(name=a.out.name)
+            base = WorldModelSpec(name=a.out.name)
+            spec = replace(base, vision=replace(base.vision, kind=a.tower))
             res = train(a.out, a.work, quick(spec) if a.quick else spec)
             print(json.dumps({"heldout": res["heldout"], "shuffled_image_baseline": res["shuffled_image_baseline"]},
                              indent=1))

@@ -16,19 +16,47 @@ def _edges(size: int, n: int) -> np.ndarray:
     return (np.arange(n + 1) * size) // n
 
 
+def _fractions(masks: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """float [..., rows, cols]: the fraction of each patch that each mask ([..., S, S] bool) covers."""
+    S = masks.shape[-1]
+    ey, ex = _edges(S, rows), _edges(S, cols)
+    # sums over each patch through cumulative sums (works for patches of unequal size)
+    c = np.zeros(masks.shape[:-2] + (S + 1, S + 1))
+    c[..., 1:, 1:] = masks.astype(np.float64).cumsum(-2).cumsum(-1)
+    y1, y0, x1, x0 = ey[1:], ey[:-1], ex[1:], ex[:-1]
+    tot = c[..., y1, :][..., x1] - c[..., y0, :][..., x1] - c[..., y1, :][..., x0] + c[..., y0, :][..., x0]
+    return tot / np.outer(np.diff(ey), np.diff(ex))
+
+
+def _winner(cov: np.ndarray, threshold: float) -> np.ndarray:
+    """int64 [..., rows, cols] from cov [..., n_objects, rows, cols]: the id (1-based) of the object covering
+    the most of each patch if that is at least threshold (ties go to the lower id), else 0."""
+    if cov.shape[-3] == 0:
+        return np.zeros(cov.shape[:-3] + cov.shape[-2:], np.int64)
+    return np.where(cov.max(-3) >= threshold, cov.argmax(-3) + 1, 0).astype(np.int64)
+
+
 def coverage(scene: Scene, grid: tuple[int, int] | int | None = None) -> np.ndarray:
     """float [n_objects, rows, cols]: the fraction of each patch that each object's visible pixels cover."""
-    S = scene.config.image_size
-    rows, cols = _grid(scene, grid)
-    ey, ex = _edges(S, rows), _edges(S, cols)
-    m = scene.masks.astype(np.float64)
-    # sums over each patch through cumulative sums (works for patches of unequal size)
-    c = np.zeros((m.shape[0], S + 1, S + 1))
-    c[:, 1:, 1:] = m.cumsum(1).cumsum(2)
-    y1, y0, x1, x0 = ey[1:], ey[:-1], ex[1:], ex[:-1]
-    tot = c[:, y1][:, :, x1] - c[:, y0][:, :, x1] - c[:, y1][:, :, x0] + c[:, y0][:, :, x0]
-    area = np.outer(np.diff(ey), np.diff(ex))
-    return tot / area[None]
+    return _fractions(scene.masks, *_grid(scene, grid))
+
+
+def object_map(scene: Scene) -> np.ndarray:
+    """uint8 [S, S]: the id of the object visible at each pixel, 0 = background (the masks are disjoint)."""
+    m = scene.masks
+    ids = np.arange(1, len(m) + 1, dtype=np.uint8)[:, None, None]
+    return (m * ids).sum(0, dtype=np.uint8) if len(m) else np.zeros((scene.config.image_size,) * 2, np.uint8)
+
+
+def patch_classes(objects: np.ndarray, classes: np.ndarray, grid: int, threshold: float) -> np.ndarray:
+    """int64 [b, grid * grid] (row-major): per patch, 1 + the class index of the object patch_labels gives it,
+    0 for background, from object maps (uint8 [b, S, S], object_map) and each image's classes (int [b, K]:
+    the class index of object id k at k - 1). Works on shifted maps: the training targets of the tower."""
+    K = classes.shape[1]
+    masks = objects[:, None] == np.arange(1, K + 1, dtype=objects.dtype)[None, :, None, None]
+    ids = _winner(_fractions(masks, grid, grid), threshold).reshape(len(objects), -1)
+    cls = np.concatenate([np.full((len(objects), 1), -1, np.int64), classes.astype(np.int64)], axis=1)
+    return np.take_along_axis(cls, ids, axis=1) + 1
 
 
 def _grid(scene: Scene, grid) -> tuple[int, int]:
@@ -46,12 +74,7 @@ def _grid(scene: Scene, grid) -> tuple[int, int]:
 
 def patch_labels(scene: Scene, grid: tuple[int, int] | int | None = None) -> np.ndarray:
     """int64 [rows, cols]: 0 = background, k = the object with id k."""
-    cov = coverage(scene, grid)
-    rows, cols = cov.shape[1:] if len(cov) else _grid(scene, grid)
-    if len(cov) == 0:
-        return np.zeros((rows, cols), np.int64)
-    best = cov.argmax(0)
-    return np.where(cov.max(0) >= scene.config.patch_threshold, best + 1, 0).astype(np.int64)
+    return _winner(coverage(scene, grid), scene.config.patch_threshold)
 
 
 def patch_annotations(scene: Scene, grid: tuple[int, int] | int | None = None,

@@ -5,7 +5,8 @@
     eval set    <out>/eval: held-out images + annotations at the bundle's grid (imageset.write_image_set)
     pool        training scenes rendered once                      (pool.py)
     lm          LlamaForCausalLM on the corpus and scene markup    (train_lm.py)
-    vision      CLIPVisionModel, contrastive, scenes vs captions   (train_vision.py)
+    vision      CLIPVisionModel, contrastive (scenes vs captions), by default with a per-patch object-class
+                loss on the block the connector reads              (train_vision.py)
     connector   the projector on captioning, LM and tower frozen   (train_connector.py)
     hf          <out>/hf, a LlavaForConditionalGeneration checkpoint (llava.py)
     evaluate    held-out caption accuracy -> <out>/eval/metrics.json (evaluate.py)
@@ -36,7 +37,7 @@ from .files import write_text_atomic
 from .imageset import image_set, write_image_set
 from .llava import save_hf
 from .model_spec import WorldModelSpec
-from .pool import cached_pool
+from .pool import FORMAT as POOL_FORMAT, cached_pool
 from .seeds import CORPUS_SEED, EVAL_SEED
 from .tokenizer import check_tokenizer, encode, token_stats, train_tokenizer
 from .train_connector import stage_connector
@@ -77,7 +78,7 @@ def train(out: Path, work: Path, spec: WorldModelSpec | None = None) -> dict:
     log(f"tokenizer: {stats}")
     corpus_ids = [encode(tok, s) for s in lines]
     timed("eval_set", write_image_set, out / "eval", EVAL_SEED, spec.n_eval, spec.world())
-    pool = timed("pool", cached_pool, work / key("world-pool", spec.pool.scenes, spec.world().to_json()),
+    pool = timed("pool", cached_pool, work / key("world-pool", spec.pool.scenes, spec.world().to_json(), POOL_FORMAT),
                  spec.pool.scenes, spec.world(), log)
     lm, lm_dir = timed("lm", stage_lm, work, tok, tok_hash, corpus_ids, spec, spec.check_scenes)
     vis, vis_dir = timed("vision", stage_vision, work, tok, tok_hash, pool, spec, spec.retrieval_scenes)
