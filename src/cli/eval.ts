@@ -2,11 +2,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ensureBank } from "../bank/ensure";
 import { parseLayerList } from "../bank/layers";
-import { readShapesEvalSet } from "../eval/annotations";
+import { readEvalSet, type AnyEvalSet } from "../eval/eval-set";
 import { evaluateInterpretability, mismatchedAnnotations, shapesControlJudge, shapesImages, type EvalImage, type InterpretabilityRow } from "../eval/evaluate";
 import type { PatchJudge } from "../eval/judge";
 import { shapesJudge } from "../eval/shapes-judge";
 import { llmJudge } from "../eval/llm-judge";
+import { worldControlJudge, worldImages } from "../eval/world-evaluate";
+import { worldJudge } from "../eval/world-judge";
 import { layerTable, summariseInterpretability, tableToCSV, writeCSV } from "../eval/tables";
 import { createLenses } from "../lenses/create";
 import { isLensName, LENS_NAMES, type LensName } from "../lenses/types";
@@ -16,7 +18,7 @@ import { progressBar } from "./progress";
 import { cacheDir } from "../repro/fixture-grid";
 
 export const EVAL_USAGE =
-  "vislens eval <bundle> [<bundle> ...] [--eval-set <dir|annotations.json>] [--corpus <txt>] [--banks <dir>] [--lens all|latent,embedding,logit] [--images N] [--seed 42] [--top-k 5] [--layers 0,2|all] [--control] [--judge ground-truth|llm --llm-url <base url> --llm-model <name> [--llm-key-env VAR] [--llm-cache <dir>]] [--csv <file>] [--summary-csv <file>] [--json]";
+  "vislens eval <bundle> [<bundle> ...] [--eval-set <dir|annotations.json> (shapes or open-vocabulary world)] [--corpus <txt>] [--banks <dir>] [--lens all|latent,embedding,logit] [--images N] [--seed 42] [--top-k 5] [--layers 0,2|all] [--control] [--judge ground-truth|llm --llm-url <base url> --llm-model <name> [--llm-key-env VAR] [--llm-cache <dir>]] [--csv <file>] [--summary-csv <file>] [--json]";
 
 
 function lensList(text: string | undefined): LensName[] {
@@ -28,13 +30,13 @@ function lensList(text: string | undefined): LensName[] {
 }
 
 /**
- * The judge: the shapes world's ground truth (default), or an LLM behind an OpenAI-compatible
- * endpoint (its API key is read from the environment variable named by --llm-key-env, never from
- * the command line, where it would land in shell history and process lists).
+ * An LLM judge behind an OpenAI-compatible endpoint for --judge llm (its API key is read from the
+ * environment variable named by --llm-key-env, never from the command line, where it would land in
+ * shell history and process lists); undefined for --judge ground-truth (the default).
  */
-function chooseJudge(values: { judge?: string; "llm-url"?: string; "llm-model"?: string; "llm-key-env"?: string; "llm-cache"?: string }): PatchJudge {
+function chooseLlmJudge(values: { judge?: string; "llm-url"?: string; "llm-model"?: string; "llm-key-env"?: string; "llm-cache"?: string }): PatchJudge | undefined {
   const kind = values.judge ?? "ground-truth";
-  if (kind === "ground-truth") return shapesJudge();
+  if (kind === "ground-truth") return undefined;
   if (kind !== "llm") throw new UsageError(`--judge must be ground-truth or llm, got ${JSON.stringify(kind)}`);
   if (!values["llm-url"]) throw new UsageError("--judge llm needs --llm-url <base url>, e.g. http://127.0.0.1:8000/v1");
   if (!values["llm-model"]) throw new UsageError("--judge llm needs --llm-model <name>");
@@ -46,6 +48,25 @@ function chooseJudge(values: { judge?: string; "llm-url"?: string; "llm-model"?:
   });
 }
 
+/**
+ * The evaluations to run on the first `count` images: the LLM judge, or the eval set's world's
+ * ground-truth judge on each image's own annotation and, with `control`, its chance control (the
+ * same words judged against another image's annotation).
+ */
+function evalRuns(evalSet: AnyEvalSet, count: number, llm: PatchJudge | undefined, control: boolean): { judge: PatchJudge; images: EvalImage[] }[] {
+  if (control && llm) throw new UsageError("--control judges against another image's annotations: it needs --judge ground-truth");
+  if (evalSet.kind === "world") {
+    const set = { ...evalSet.set, annotations: evalSet.set.annotations.slice(0, count) };
+    const runs = [{ judge: llm ?? worldJudge(set), images: worldImages(set) }];
+    if (control) runs.push({ judge: worldControlJudge(set), images: worldImages(set) });
+    return runs;
+  }
+  const annotations = evalSet.set.annotations.slice(0, count);
+  const runs = [{ judge: llm ?? shapesJudge(), images: shapesImages(annotations, evalSet.set.dir) }];
+  if (control) runs.push({ judge: shapesControlJudge(), images: shapesImages(annotations, evalSet.set.dir, mismatchedAnnotations(annotations)) });
+  return runs;
+}
+
 /** A bundle's corpus for its bank: --corpus, or the bundle's own corpus.txt. */
 function corpusFor(bundleDir: string, corpus: string | undefined): string {
   if (corpus) return corpus;
@@ -55,8 +76,9 @@ function corpusFor(bundleDir: string, corpus: string | undefined): string {
 }
 
 /**
- * `vislens eval`: % of interpretable visual tokens by model × lens × layer on an annotated shapes
- * set, with the ground-truth judge (the paper's Fig. 3), printed as a per-layer table and a
+ * `vislens eval`: % of interpretable visual tokens by model × lens × layer on an annotated set of
+ * the shapes world or the open-vocabulary world (its annotations say which), with that world's
+ * ground-truth judge (the paper's Fig. 3), printed as a per-layer table and a
  * per-model summary; --csv writes the full rows. Banks are built (once) into the cache as needed.
  */
 export async function evalCommand(argv: string[], out: (text: string) => void): Promise<void> {
@@ -85,15 +107,10 @@ export async function evalCommand(argv: string[], out: (text: string) => void): 
   const seedText = values.seed ?? "42";
   if (!/^\d+$/.test(seedText)) throw new UsageError(`--seed must be a non-negative integer, got ${JSON.stringify(seedText)}`);
   const seed = Number(seedText);
-  const evalSet = readShapesEvalSet(values["eval-set"] ?? path.join(positionals[0], "eval"));
-  const count = Math.min(positiveInt("images", values.images, evalSet.annotations.length), evalSet.annotations.length);
-  const annotations = evalSet.annotations.slice(0, count);
-  const judge = chooseJudge(values);
-  const runs: { judge: PatchJudge; images: EvalImage[] }[] = [{ judge, images: shapesImages(annotations, evalSet.dir) }];
-  if (values.control) {
-    if (judge.name !== shapesJudge().name) throw new UsageError("--control judges against another image's annotations: it needs --judge ground-truth");
-    runs.push({ judge: shapesControlJudge(), images: shapesImages(annotations, evalSet.dir, mismatchedAnnotations(annotations)) });
-  }
+  const evalSet = readEvalSet(values["eval-set"] ?? path.join(positionals[0], "eval"));
+  const available = evalSet.set.annotations.length;
+  const count = Math.min(positiveInt("images", values.images, available), available);
+  const runs = evalRuns(evalSet, count, chooseLlmJudge(values), values.control === true);
   const corpora = positionals.map((dir) => (lensNames.includes("latent") ? corpusFor(dir, values.corpus) : undefined));
 
   const bar = progressBar("eval");
@@ -128,7 +145,7 @@ export async function evalCommand(argv: string[], out: (text: string) => void): 
   if (values.csv) writeCSV(rows as unknown as Record<string, unknown>[], values.csv);
   if (values["summary-csv"]) writeCSV(summary as unknown as Record<string, unknown>[], values["summary-csv"]);
   if (values.json) {
-    out(JSON.stringify({ images: count, k, seed, eval_set: evalSet.dir, rows, summary }));
+    out(JSON.stringify({ images: count, k, seed, eval_set: evalSet.set.dir, world: evalSet.kind, rows, summary }));
     return;
   }
   out(`% of ${count} sampled patches (one per image) with a top-${k} word the judge accepts, by layer:`);

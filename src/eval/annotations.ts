@@ -18,14 +18,26 @@ export interface ShapesEvalSet {
  * @param where the annotations file, or the directory that holds `annotations.json`
  */
 export function readShapesEvalSet(where: string): ShapesEvalSet {
+  const { file, data } = readAnnotationsJson(where);
+  return checkShapesEvalSet(data, file);
+}
+
+/**
+ * Reads an eval set's `annotations.json` (`where` is the file or the directory that holds it) as
+ * parsed JSON, for the checker of its world (shapes or open-vocabulary; see readEvalSet).
+ */
+export function readAnnotationsJson(where: string): { file: string; data: { images?: unknown; grid?: unknown; world?: unknown } } {
   const file = fs.existsSync(where) && fs.statSync(where).isDirectory() ? path.join(where, "annotations.json") : where;
-  let data: { images?: unknown };
   try {
-    data = JSON.parse(fs.readFileSync(file, "utf8")) as { images?: unknown };
+    return { file, data: JSON.parse(fs.readFileSync(file, "utf8")) as { images?: unknown } };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new ArtifactError(file, code === "ENOENT" ? "annotations file not found" : `cannot read annotations: ${(error as Error).message}`);
   }
+}
+
+/** Checks parsed shapes-world `annotations.json` content (`file` names it in errors). */
+export function checkShapesEvalSet(data: { images?: unknown }, file: string): ShapesEvalSet {
   if (!Array.isArray(data.images) || data.images.length === 0) throw new ArtifactError(file, `expected a non-empty array of images, got ${describeValue(data.images)}`, "images");
   const annotations = data.images.map((image, i) => checkAnnotation(image, file, `images[${i}]`));
   return { dir: path.dirname(file), annotations };

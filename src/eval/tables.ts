@@ -31,8 +31,9 @@ export interface InterpretabilitySummaryRow {
   layers: number;
   /** Mean over layers of % interpretable (the paper's headline number). */
   percent: number;
-  /** Mean over layers of % of patches whose best match is concrete / global. */
+  /** Mean over layers of % of patches whose best match is concrete / abstract / global (they sum to `percent`). */
   concrete_percent: number;
+  abstract_percent: number;
   global_percent: number;
   /** Counts summed over layers (patches × layers). */
   interpretable: number;
@@ -49,6 +50,7 @@ export function summariseInterpretability(rows: readonly InterpretabilityRow[]):
     layers: g.length,
     percent: round(mean(g.map((r) => r.percent))),
     concrete_percent: round(mean(g.map((r) => (100 * r.concrete) / r.total))),
+    abstract_percent: round(mean(g.map((r) => (100 * r.abstract) / r.total))),
     global_percent: round(mean(g.map((r) => (100 * r.global) / r.total))),
     interpretable: g.reduce((s, r) => s + r.interpretable, 0),
     total: g.reduce((s, r) => s + r.total, 0),

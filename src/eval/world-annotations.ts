@@ -17,6 +17,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ArtifactError, describeValue } from "../errors";
+import { readAnnotationsJson } from "./annotations";
 
 export interface WorldObject {
   /** 1..n, left to right; `patch_labels` refer to objects by it. */
@@ -58,14 +59,7 @@ export interface WorldEvalSet {
  * @param where the annotations file, or the directory that holds `annotations.json`
  */
 export function readWorldEvalSet(where: string): WorldEvalSet {
-  const file = fs.existsSync(where) && fs.statSync(where).isDirectory() ? path.join(where, "annotations.json") : where;
-  let data: { images?: unknown; grid?: unknown };
-  try {
-    data = JSON.parse(fs.readFileSync(file, "utf8")) as { images?: unknown; grid?: unknown };
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ArtifactError(file, code === "ENOENT" ? "annotations file not found" : `cannot read annotations: ${(error as Error).message}`);
-  }
+  const { file, data } = readAnnotationsJson(where);
   return checkWorldEvalSet(data, file);
 }
 

@@ -43,7 +43,7 @@ test("vislens eval: rows for two models x three lenses x every layer, a control,
   assert.equal(lines.length, out.rows.length + 1);
   const first = out.rows[0];
   assert.equal(lines[1], [first.model, first.judge, first.lens, first.layer, first.interpretable, first.concrete, first.abstract, first.global, first.total, first.percent].join(","));
-  assert.match(fs.readFileSync(summaryCsv, "utf8"), /^model,judge,lens,layers,percent,concrete_percent,global_percent,interpretable,total\n/);
+  assert.match(fs.readFileSync(summaryCsv, "utf8"), /^model,judge,lens,layers,percent,concrete_percent,abstract_percent,global_percent,interpretable,total\n/);
   // Progress on stderr (a line per 10% when stderr is not a terminal), ending at 100%.
   assert.match(r.stderr, /eval 100% 48\/48 shapes-lm8-clip/);
 });

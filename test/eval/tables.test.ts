@@ -6,13 +6,13 @@ import type { InterpretabilityRow } from "../../src/eval/evaluate";
 import { interpretabilitySummary, interpretabilityTable, layerTable, summariseInterpretability, tableToCSV, writeCSV } from "../../src/eval/tables";
 import { tempDir } from "../helpers/python";
 
-function row(model: string, lens: InterpretabilityRow["lens"], layer: number, interpretable: number, concrete: number, total = 10): InterpretabilityRow {
-  return { model, judge: "shapes-ground-truth", lens, layer, interpretable, concrete, abstract: 0, global: interpretable - concrete, total, percent: (100 * interpretable) / total };
+function row(model: string, lens: InterpretabilityRow["lens"], layer: number, interpretable: number, concrete: number, total = 10, abstract = 0): InterpretabilityRow {
+  return { model, judge: "shapes-ground-truth", lens, layer, interpretable, concrete, abstract, global: interpretable - concrete - abstract, total, percent: (100 * interpretable) / total };
 }
 
 // Two models with different depths (the grid has 6- and 8-layer LMs).
 const rows: InterpretabilityRow[] = [
-  row("small", "latent", 0, 7, 3), row("small", "latent", 1, 8, 4), row("small", "logit", 0, 1, 0), row("small", "logit", 1, 9, 2),
+  row("small", "latent", 0, 7, 3), row("small", "latent", 1, 8, 4), row("small", "logit", 0, 1, 0), row("small", "logit", 1, 9, 2, 10, 3),
   row("deep, model", "latent", 0, 5, 5), row("deep, model", "latent", 1, 6, 1), row("deep, model", "latent", 2, 2, 0),
 ];
 
@@ -25,10 +25,10 @@ test("interpretabilityTable is a danfojs DataFrame with one row per (model, lens
 
 test("summaries average over each model's own layers, with counts summed", () => {
   const s = summariseInterpretability(rows);
-  assert.deepEqual(s.map((r) => [r.model, r.lens, r.layers, r.percent, r.concrete_percent, r.global_percent, r.interpretable, r.total]), [
-    ["small", "latent", 2, 75, 35, 40, 15, 20],
-    ["small", "logit", 2, 50, 10, 40, 10, 20],
-    ["deep, model", "latent", 3, 43.3, 20, 23.3, 13, 30],
+  assert.deepEqual(s.map((r) => [r.model, r.lens, r.layers, r.percent, r.concrete_percent, r.abstract_percent, r.global_percent, r.interpretable, r.total]), [
+    ["small", "latent", 2, 75, 35, 0, 40, 15, 20],
+    ["small", "logit", 2, 50, 10, 15, 25, 10, 20],
+    ["deep, model", "latent", 3, 43.3, 20, 0, 23.3, 13, 30],
   ]);
   assert.deepEqual(interpretabilitySummary(rows).column("percent").values, [75, 50, 43.3]);
   assert.throws(() => summariseInterpretability([]), /no evaluation rows/);

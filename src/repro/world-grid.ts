@@ -1,0 +1,59 @@
+/**
+ * The open-vocabulary world's shipped models (models/objects-*, models/README.md) as the world's
+ * reproduction notebooks use them: the bundles, the corpus and held-out set in models/objects-llava,
+ * the world's ground-truth judge, and where banks and results are cached.
+ */
+
+import * as path from "node:path";
+import type { Bank } from "../bank/open";
+import { readCorpus, subsampleCorpus } from "../bank/corpus";
+import { readWorldEvalSet, type WorldEvalSet } from "../eval/world-annotations";
+import type { Bundle } from "../model/bundle";
+import { gridBase, imagesFromEnv, VISLENS_ROOT, type GridBase } from "./grid";
+
+export interface WorldGrid extends Omit<GridBase, "open"> {
+  /**
+   * The corpus the banks are built from: models/objects-llava/corpus.txt (56,977 sentences), or, when
+   * $VISLENS_CORPUS_SENTENCES is set (the test suite runs the notebooks this way), a seeded subset of
+   * that many sentences written into the cache.
+   */
+  corpus: string;
+  /** Sentences in `corpus`. */
+  corpusSentences: number;
+  /** The held-out sentences (models/objects-llava/corpus-heldout.txt), never in a bank. */
+  heldoutCorpus: string;
+  /** The annotated held-out images (models/objects-llava/eval, 8×8 patch labels). */
+  evalSet: WorldEvalSet;
+  /** Held-out images per evaluation: $VISLENS_EVAL_IMAGES when set, else all of them. */
+  images: number;
+  /** True when every held-out image and the whole corpus are used. */
+  full: boolean;
+  /** Opens a model's bundle and its bank (built once into the cache from `corpus`, default: the grid's). */
+  open(model: string, corpus?: string, variant?: string): Promise<{ bundle: Bundle; bank: Bank }>;
+}
+
+const SHARED = "objects-llava";
+
+/** The world's bundles in `modelsDir`: those named `objects-*`, objects-llava first. */
+export function worldGrid(modelsDir = path.join(VISLENS_ROOT, "models")): WorldGrid {
+  const base = gridBase(modelsDir, "objects-", SHARED, "world grid");
+  const evalSet = readWorldEvalSet(path.join(modelsDir, SHARED, "eval"));
+  const images = imagesFromEnv("VISLENS_EVAL_IMAGES", evalSet.annotations.length);
+  const whole = path.join(modelsDir, SHARED, "corpus.txt");
+  const total = readCorpus(whole).sentences.length;
+  const wanted = imagesFromEnv("VISLENS_CORPUS_SENTENCES", total);
+  // A subset gets a bank variant of its own, so it never stands in for the whole corpus's bank.
+  const corpus = wanted === total ? whole : subsampleCorpus(whole, wanted / total, path.join(base.resultsDir, "corpora", `objects-${wanted}.txt`)).file;
+  const variant = wanted === total ? undefined : `corpus-${wanted}`;
+  return {
+    ...base,
+    corpus,
+    corpusSentences: wanted,
+    heldoutCorpus: path.join(modelsDir, SHARED, "corpus-heldout.txt"),
+    evalSet,
+    images,
+    full: images === evalSet.annotations.length && wanted === total,
+    open: (model, bankCorpus, bankVariant) =>
+      base.open(model, bankCorpus ?? corpus, bankCorpus === undefined ? bankVariant ?? variant : bankVariant),
+  };
+}
