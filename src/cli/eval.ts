@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { ensureBank } from "../bank/ensure";
 import { parseLayerList } from "../bank/layers";
 import { readEvalSet, type AnyEvalSet } from "../eval/eval-set";
-import { evaluateInterpretability, mismatchedAnnotations, shapesControlJudge, shapesImages, type EvalImage, type InterpretabilityRow } from "../eval/evaluate";
+import { evaluateInterpretabilityRuns, mismatchedAnnotations, shapesControlJudge, shapesImages, type EvalRun, type InterpretabilityRow } from "../eval/evaluate";
 import type { PatchJudge } from "../eval/judge";
 import { shapesJudge } from "../eval/shapes-judge";
 import { llmJudge } from "../eval/llm-judge";
@@ -53,16 +53,16 @@ function chooseLlmJudge(values: { judge?: string; "llm-url"?: string; "llm-model
  * ground-truth judge on each image's own annotation and, with `control`, its chance control (the
  * same words judged against another image's annotation).
  */
-function evalRuns(evalSet: AnyEvalSet, count: number, llm: PatchJudge | undefined, control: boolean): { judge: PatchJudge; images: EvalImage[] }[] {
+function evalRuns(evalSet: AnyEvalSet, count: number, llm: PatchJudge | undefined, control: boolean): EvalRun[] {
   if (control && llm) throw new UsageError("--control judges against another image's annotations: it needs --judge ground-truth");
   if (evalSet.kind === "world") {
     const set = { ...evalSet.set, annotations: evalSet.set.annotations.slice(0, count) };
-    const runs = [{ judge: llm ?? worldJudge(set), images: worldImages(set) }];
+    const runs: EvalRun[] = [{ judge: llm ?? worldJudge(set), images: worldImages(set) }];
     if (control) runs.push({ judge: worldControlJudge(set), images: worldImages(set) });
     return runs;
   }
   const annotations = evalSet.set.annotations.slice(0, count);
-  const runs = [{ judge: llm ?? shapesJudge(), images: shapesImages(annotations, evalSet.set.dir) }];
+  const runs: EvalRun[] = [{ judge: llm ?? shapesJudge(), images: shapesImages(annotations, evalSet.set.dir) }];
   if (control) runs.push({ judge: shapesControlJudge(), images: shapesImages(annotations, evalSet.set.dir, mismatchedAnnotations(annotations)) });
   return runs;
 }
@@ -114,7 +114,7 @@ export async function evalCommand(argv: string[], out: (text: string) => void): 
   const corpora = positionals.map((dir) => (lensNames.includes("latent") ? corpusFor(dir, values.corpus) : undefined));
 
   const bar = progressBar("eval");
-  const total = positionals.length * runs.length * count;
+  const total = positionals.length * count;
   let done = 0;
   const rows: InterpretabilityRow[] = [];
   for (const [m, dir] of positionals.entries()) {
@@ -128,15 +128,15 @@ export async function evalCommand(argv: string[], out: (text: string) => void): 
       }
       const bank = corpora[m] ? (await ensureBank(bundle, corpora[m]!, path.join(values.banks ?? path.join(cacheDir(), "banks"), bundle.manifest.name))).bank : undefined;
       const lenses = createLenses(bundle, lensNames, bank);
-      for (const run of runs) {
-        const base = done;
-        rows.push(...(await evaluateInterpretability(bundle, lenses, run.images, run.judge, {
-          k,
-          seed,
-          ...(layers ? { layers } : {}),
-          onProgress: (i) => bar((done = base + i), total, bundle.manifest.name),
-        })));
-      }
+      // Every judge of the run list reads the same words: each image runs through the model once.
+      const base = done;
+      const perRun = await evaluateInterpretabilityRuns(bundle, lenses, runs, {
+        k,
+        seed,
+        ...(layers ? { layers } : {}),
+        onProgress: (i) => bar((done = base + i), total, bundle.manifest.name),
+      });
+      rows.push(...perRun.flat());
     } finally {
       await bundle.close();
     }

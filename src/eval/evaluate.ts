@@ -47,6 +47,12 @@ export interface EvaluateOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** One judgement of an evaluation: a judge and the images it judges (their annotations may differ between runs). */
+export interface EvalRun {
+  judge: PatchJudge;
+  images: readonly EvalImage[];
+}
+
 /**
  * Interpretability of visual tokens by lens and layer, as the paper's Fig. 3: for every image, one
  * sampled patch (sampleCentrePatch: the centre of a seeded 3x3 block inside the unpadded image),
@@ -59,53 +65,79 @@ export async function evaluateInterpretability(
   judge: PatchJudge,
   options: EvaluateOptions = {},
 ): Promise<InterpretabilityRow[]> {
+  return (await evaluateInterpretabilityRuns(bundle, lenses, [{ judge, images }], options))[0];
+}
+
+/**
+ * evaluateInterpretability for several judgements of the same images at once (e.g. the ground truth
+ * and its chance control): each image is run through the model and the lenses once, and every run's
+ * judge judges the same words on the same sampled patch, against its own image record. The runs must
+ * list the same files in the same order. Returns one row list per run, in order.
+ */
+export async function evaluateInterpretabilityRuns(
+  bundle: Bundle,
+  lenses: readonly Lens[],
+  runs: readonly EvalRun[],
+  options: EvaluateOptions = {},
+): Promise<InterpretabilityRow[][]> {
   const k = options.k ?? 5;
   const seed = options.seed ?? 42;
   const concurrency = Math.max(1, options.concurrency ?? 4);
-  const chosen = images.slice(0, options.images ?? images.length);
+  if (runs.length === 0) throw new RangeError("evaluateInterpretabilityRuns: no judge to run");
+  const chosen = runs[0].images.slice(0, options.images ?? runs[0].images.length);
   if (chosen.length === 0) throw new RangeError("evaluateInterpretability: no images to evaluate");
   if (lenses.length === 0) throw new RangeError("evaluateInterpretability: no lenses to evaluate");
-  const tally = new Map<string, { lens: LensName; layer: number; hits: number; concrete: number; abstract: number; global: number; total: number }>();
+  for (const run of runs) {
+    const bad = chosen.findIndex((image, i) => run.images[i]?.file !== image.file);
+    if (bad >= 0) throw new RangeError(`evaluateInterpretabilityRuns: run "${run.judge.name}" has ${JSON.stringify(run.images[bad]?.file)} as image ${bad}, the first run ${JSON.stringify(chosen[bad].file)}`);
+  }
+  type Cell = { lens: LensName; layer: number; hits: number; concrete: number; abstract: number; global: number; total: number };
+  const tallies = runs.map(() => new Map<string, Cell>());
   for (const [i, image] of chosen.entries()) {
     const states = await imageHiddenStates(bundle, image.file);
     const patch = sampleCentrePatch(states.patches, states.grid, seed + i);
     const block = blockBox(states.patches, states.grid, patch);
     const records = await interpretImage(states, lenses, { patches: [patch], k, ...(options.layers ? { layers: options.layers } : {}) });
-    const requests: JudgeRequest[] = records.map((r) => ({
-      image: image.file,
-      patch: states.patches[patch],
-      block,
-      words: r.neighbours.map((n) => n.word),
-      ...(image.annotation ? { annotation: image.annotation } : {}),
-    }));
-    const verdicts = await mapLimited(requests, concurrency, (req) => judge.judge(req));
-    records.forEach((r, j) => {
-      const key = `${r.lens}/${r.layer}`;
-      const cell = tally.get(key) ?? tally.set(key, { lens: r.lens, layer: r.layer, hits: 0, concrete: 0, abstract: 0, global: 0, total: 0 }).get(key)!;
-      const v: JudgeVerdict = verdicts[j];
-      cell.total++;
-      if (v.best !== "none") {
-        cell.hits++;
-        cell[v.best]++;
-      }
-    });
+    for (const [r, run] of runs.entries()) {
+      const annotation = run.images[i].annotation;
+      const requests: JudgeRequest[] = records.map((rec) => ({
+        image: image.file,
+        patch: states.patches[patch],
+        block,
+        words: rec.neighbours.map((n) => n.word),
+        ...(annotation ? { annotation } : {}),
+      }));
+      const verdicts = await mapLimited(requests, concurrency, (req) => run.judge.judge(req));
+      records.forEach((rec, j) => {
+        const key = `${rec.lens}/${rec.layer}`;
+        const cell = tallies[r].get(key) ?? tallies[r].set(key, { lens: rec.lens, layer: rec.layer, hits: 0, concrete: 0, abstract: 0, global: 0, total: 0 }).get(key)!;
+        const v: JudgeVerdict = verdicts[j];
+        cell.total++;
+        if (v.best !== "none") {
+          cell.hits++;
+          cell[v.best]++;
+        }
+      });
+    }
     options.onProgress?.(i + 1, chosen.length);
   }
   const order = new Map(lenses.map((l, i) => [l.name, i]));
-  return [...tally.values()]
-    .sort((a, b) => order.get(a.lens)! - order.get(b.lens)! || a.layer - b.layer)
-    .map((c) => ({
-      model: bundle.manifest.name,
-      judge: judge.name,
-      lens: c.lens,
-      layer: c.layer,
-      interpretable: c.hits,
-      concrete: c.concrete,
-      abstract: c.abstract,
-      global: c.global,
-      total: c.total,
-      percent: (100 * c.hits) / c.total,
-    }));
+  return tallies.map((tally, r) =>
+    [...tally.values()]
+      .sort((a, b) => order.get(a.lens)! - order.get(b.lens)! || a.layer - b.layer)
+      .map((c) => ({
+        model: bundle.manifest.name,
+        judge: runs[r].judge.name,
+        lens: c.lens,
+        layer: c.layer,
+        interpretable: c.hits,
+        concrete: c.concrete,
+        abstract: c.abstract,
+        global: c.global,
+        total: c.total,
+        percent: (100 * c.hits) / c.total,
+      })),
+  );
 }
 
 /** An annotated set's images, each judged against `judgedAgainst[i]` (default: its own annotation). */

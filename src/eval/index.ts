@@ -3,6 +3,7 @@ export { blockBox, verdictFrom, MATCH_KINDS, type MatchKind, type JudgeRequest, 
 export { sampleCentrePatch } from "./sample-patches";
 export {
   evaluateInterpretability,
+  evaluateInterpretabilityRuns,
   evaluateShapes,
   evaluateShapesControl,
   shapesImages,
@@ -11,6 +12,7 @@ export {
   type InterpretabilityRow,
   type EvaluateOptions,
   type EvalImage,
+  type EvalRun,
 } from "./evaluate";
 export { readShapesEvalSet, type ShapesEvalSet } from "./annotations";
 export {
@@ -27,5 +29,5 @@ export { llmJudge, parseJudgeAnswer, LlmJudgeError, LLM_JUDGE_PROMPT_VERSION, ty
 export { renderJudgeImages, type JudgeImages, type JudgeImageOptions } from "./judge-images";
 export { readWorldEvalSet, checkWorldEvalSet, type WorldEvalSet, type WorldAnnotation, type WorldObject, type WorldBackground } from "./world-annotations";
 export { worldJudge, judgeWorldWord, judgeWorldPatch, patchWords, WORLD_VERDICTS, type WorldVerdict, type WorldJudgeOptions, type PatchWords } from "./world-judge";
-export { evaluateWorld, evaluateWorldControl, worldImages, worldControlSet, worldControlJudge } from "./world-evaluate";
+export { evaluateWorld, evaluateWorldControl, evaluateWorldWithControl, worldImages, worldControlSet, worldControlJudge } from "./world-evaluate";
 export { normaliseWord, wordForms, WordSet } from "./word-forms";

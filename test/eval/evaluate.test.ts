@@ -4,7 +4,8 @@ import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { buildBank } from "../../src/bank/build";
 import { openBank } from "../../src/bank/open";
-import { evaluateInterpretability, evaluateShapes, evaluateShapesControl, mismatchedAnnotations } from "../../src/eval/evaluate";
+import { evaluateInterpretability, evaluateInterpretabilityRuns, evaluateShapes, evaluateShapesControl, mismatchedAnnotations, shapesControlJudge, shapesImages } from "../../src/eval/evaluate";
+import { shapesJudge } from "../../src/eval/shapes-judge";
 import { blockBox, verdictFrom, type JudgeRequest, type PatchJudge } from "../../src/eval/judge";
 import type { ShapesAnnotation } from "../../src/eval/shapes-judge";
 import { createLenses } from "../../src/lenses/create";
@@ -55,6 +56,23 @@ test("the judge measures real signal: concrete matches beat the same words judge
     const sum = (t: typeof rows) => t.filter((r) => r.lens === lens).reduce((s, r) => s + r.concrete, 0);
     assert.ok(sum(rows) > 1.3 * sum(control), `${lens}: ${sum(rows)} concrete matches vs ${sum(control)} in the control`);
   }
+});
+
+test("evaluateInterpretabilityRuns judges the same words with several judges in one pass: the rows of separate calls", async () => {
+  const subset = annotations.slice(0, 12);
+  const [own, control] = await evaluateInterpretabilityRuns(bundle, lenses, [
+    { judge: shapesJudge(), images: shapesImages(subset, EVAL) },
+    { judge: shapesControlJudge(), images: shapesImages(subset, EVAL, mismatchedAnnotations(subset)) },
+  ]);
+  assert.deepEqual(own, await evaluateShapes(bundle, lenses, subset, EVAL));
+  assert.deepEqual(control, await evaluateShapesControl(bundle, lenses, subset, EVAL));
+  await assert.rejects(
+    evaluateInterpretabilityRuns(bundle, lenses, [
+      { judge: shapesJudge(), images: shapesImages(subset, EVAL) },
+      { judge: shapesControlJudge(), images: shapesImages(subset.slice(1), EVAL) },
+    ]),
+    /run "shapes-ground-truth\/control" has ".*0001\.png" as image 0, the first run ".*0000\.png"/,
+  );
 });
 
 test("mismatchedAnnotations keeps each file but takes another image's objects", () => {
