@@ -12,6 +12,9 @@
  * short; `VISLENS_NOTEBOOKS=full npm test` runs them on every held-out image, as a user's
  * JupyterLab does. Notebook 09 (concept dictionaries) fits on the first CONCEPT_IMAGES images of the
  * concept split (VISLENS_CONCEPT_IMAGES; all 2,000 in the full run), their captions generated afresh.
+ * Notebook 10 (the reproductions on the open-vocabulary objects world) evaluates the same number of
+ * held-out images, with banks built from a seeded subset of WORLD_CORPUS_SENTENCES sentences of the
+ * world's corpus (VISLENS_CORPUS_SENTENCES; the whole corpus in the full run).
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -28,6 +31,8 @@ const FULL = process.env.VISLENS_NOTEBOOKS === "full";
 const REPRO_IMAGES = FULL ? "all" : "40";
 /** Concept-split images notebook 09 fits on (captions are generated afresh in the test's cache: about 0.1 s each). */
 const CONCEPT_IMAGES = FULL ? "all" : "200";
+/** Sentences of the objects world's corpus (56,977) that notebook 10's banks are built from. */
+const WORLD_CORPUS_SENTENCES = FULL ? "all" : "3000";
 /** An executed notebook stays well inside this (the issue's budget is 2 MB for a much larger explorer). */
 const MAX_EXECUTED_BYTES = 4 << 20;
 
@@ -54,7 +59,20 @@ function heldOutImages(): number {
 function conceptSplitImages(): number {
   return (JSON.parse(fs.readFileSync(path.join(REPO, "models", "shapes-llava", "concepts", "annotations.json"), "utf8")) as { images: unknown[] }).images.length;
 }
-const GRID = fs.readdirSync(path.join(REPO, "models")).filter((n) => fs.existsSync(path.join(REPO, "models", n, "manifest.json")));
+/** The bundles in models/ whose names start with `family`, as the grids take them (fixtureGrid: shapes-*, worldGrid: objects-*). */
+const bundlesOf = (family: string) => fs.readdirSync(path.join(REPO, "models")).filter((n) => n.startsWith(family) && fs.existsSync(path.join(REPO, "models", n, "manifest.json")));
+/** The shapes grid that notebooks 03-07 evaluate. */
+const GRID = bundlesOf("shapes-");
+/** The open-vocabulary world's grid that notebook 10 evaluates. */
+const WORLD_GRID = bundlesOf("objects-");
+const layersOf = (model: string) => (JSON.parse(fs.readFileSync(path.join(REPO, "models", model, "manifest.json"), "utf8")) as { llm: { num_layers: number } }).llm.num_layers + 1;
+/** The evaluated images per row of notebook 10's results, and the sentences its banks come from (readCorpus skips blank lines). */
+const worldImagesPerRow = () =>
+  FULL ? (JSON.parse(fs.readFileSync(path.join(REPO, "models", "objects-llava", "eval", "annotations.json"), "utf8")) as { images: unknown[] }).images.length : Number(REPRO_IMAGES);
+function worldCorpusSentences(): number {
+  const all = fs.readFileSync(path.join(REPO, "models", "objects-llava", "corpus.txt"), "utf8").split("\n").filter((l) => l.trim() !== "").length;
+  return FULL ? all : Math.min(Number(WORLD_CORPUS_SENTENCES), all);
+}
 
 function csvRows(file: string): Record<string, string>[] {
   const [header, ...lines] = fs.readFileSync(file, "utf8").trimEnd().split("\n");
@@ -106,6 +124,65 @@ const REPRODUCTIONS: Record<string, (results: string, text: string, started: num
     // Every token's layer-0 state is itself: cosine 1 at layer 0, below 1 after it.
     for (const r of rows.filter((x) => x.layer === "0")) assert.ok(Math.abs(Number(r.cosine) - 1) < 1e-6, `layer-0 cosine ${r.cosine}`);
     assert.ok(rows.filter((x) => x.layer !== "0").every((r) => Number(r.cosine) < 1));
+  },
+};
+
+/** What the objects world's reproduction notebook must leave behind, checked against the world's grid. */
+const WORLD: Record<string, (results: string, text: string, started: number) => void> = {
+  "10-objects-world.ipynb": (results, text, started) => {
+    // Fig. 3: every world model x 3 lenses x each of its layers, judged on its own image and in the control.
+    const file = path.join(results, "fig3-world-interpretability.csv");
+    writtenSince(file, started);
+    const rows = csvRows(file);
+    assert.equal(rows.length, 2 * 3 * WORLD_GRID.map(layersOf).reduce((a, b) => a + b, 0));
+    assert.deepEqual(new Set(rows.map((r) => r.model)), new Set(WORLD_GRID));
+    assert.deepEqual(new Set(rows.map((r) => r.judge)), new Set(["world-ground-truth", "world-ground-truth/control"]));
+    assert.equal(new Set(rows.map((r) => `${r.model}/${r.judge}/${r.lens}/${r.layer}`)).size, rows.length);
+    for (const r of rows) {
+      assert.equal(Number(r.total), worldImagesPerRow());
+      assert.equal(Number(r.concrete) + Number(r.abstract) + Number(r.global), Number(r.interpretable));
+    }
+    // The printed numbers are the CSV's: per lens, the mean over the models of each model's mean over layers.
+    const round1 = (x: number) => Math.round(10 * x) / 10;
+    const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const share = (judge: string, lens: string, of: (r: Record<string, string>) => number) =>
+      round1(avg(WORLD_GRID.map((m) => round1(avg(rows.filter((r) => r.model === m && r.judge === judge && r.lens === lens).map(of))))));
+    const near = (printed: string, expected: number, what: string) => assert.ok(Math.abs(Number(printed) - expected) < 0.051, `${what}: printed ${printed}, CSV ${expected}`);
+    const ranking = /ranking by % interpretable: (\w+) ([\d.]+) > (\w+) ([\d.]+) > (\w+) ([\d.]+) +\(paper: latent 68 > embedding 32 > logit 24\)/.exec(text);
+    assert.ok(ranking, "the notebook states its lens ranking beside the paper's");
+    assert.deepEqual(new Set([ranking[1], ranking[3], ranking[5]]), new Set(["latent", "embedding", "logit"]));
+    for (const i of [1, 3, 5]) near(ranking[i + 1], share("world-ground-truth", ranking[i], (r) => Number(r.percent)), `${ranking[i]} % interpretable`);
+    assert.ok(Number(ranking[2]) >= Number(ranking[4]) && Number(ranking[4]) >= Number(ranking[6]), "the ranking is in order");
+    for (const lens of ["latent", "embedding", "logit"]) {
+      const m = new RegExp(`${lens} +own: concrete ([\\d.]+) abstract ([\\d.]+) global ([\\d.]+) \\| control: concrete ([\\d.]+) abstract ([\\d.]+) global ([\\d.]+)`).exec(text);
+      assert.ok(m, `the notebook states ${lens}'s concrete, abstract and global shares, own and control`);
+      ["world-ground-truth", "world-ground-truth/control"].forEach((judge, j) =>
+        ["concrete", "abstract", "global"].forEach((kind, k) => near(m[1 + 3 * j + k], share(judge, lens, (r) => (100 * Number(r[kind])) / Number(r.total)), `${lens} ${judge} ${kind}`)),
+      );
+    }
+    // Fig. 4: the leap, per model.
+    for (const model of WORLD_GRID) assert.match(text, new RegExp(`ours, ${model}: visual L0 -> contextual L\\d+ \\([\\d.]+%\\)`));
+    // The qualitative figure.
+    const svg = path.join(results, "world-qualitative.svg");
+    writtenSince(svg, started);
+    assert.match(fs.readFileSync(svg, "utf8"), /^(<\?xml[^>]*>\s*)?<svg[\s\S]*<\/svg>\s*$/);
+    // Table 1: the four fractions of the notebook's corpus, the paper's numbers beside ours.
+    const t1File = path.join(results, "table1-world-corpus-size.csv");
+    writtenSince(t1File, started);
+    const t1 = csvRows(t1File);
+    const sentences = worldCorpusSentences();
+    assert.deepEqual(
+      t1.map((r) => [r.corpus, r.sentences, r.paper]),
+      [["0.1%", 0.001, "58.4"], ["1%", 0.01, "67.3"], ["10%", 0.1, "72.5"], ["100%", 1, "71.6"]].map(([c, f, p]) => [c, String(Math.max(1, Math.round((f as number) * sentences))), p]),
+    );
+    for (const r of t1) for (const k of ["ours", "control"]) assert.ok(Number(r[k]) >= 0 && Number(r[k]) <= 100, `${r.corpus}: ${k} = ${r[k]}`);
+    // Why: visual and text tokens of every model, cosine 1 at layer 0 and below 1 after it.
+    const driftFile = path.join(results, "why-world-drift.csv");
+    writtenSince(driftFile, started);
+    const drift = csvRows(driftFile);
+    assert.deepEqual(new Set(drift.map((r) => `${r.model}/${r.tokens}`)), new Set(WORLD_GRID.flatMap((m) => [`${m}/visual`, `${m}/text`])));
+    for (const r of drift) assert.ok(r.layer !== "0" || Math.abs(Number(r.cosine) - 1) < 1e-6, `layer-0 cosine ${r.cosine}`);
+    assert.ok(drift.filter((x) => x.layer !== "0").every((r) => Number(r.cosine) < 1));
   },
 };
 
@@ -164,7 +241,7 @@ function outputsOf(nb: Notebook): NotebookOutput[] {
 describe("notebooks/ (committed)", () => {
   it("holds the quickstart and the probe notebook", () => {
     const names = notebookNames();
-    for (const name of ["01-quickstart.ipynb", "02-probe.ipynb", ...Object.keys(REPRODUCTIONS), ...Object.keys(METHODS)]) assert.ok(names.includes(name), `no ${name} in notebooks/: ${names.join(", ")}`);
+    for (const name of ["01-quickstart.ipynb", "02-probe.ipynb", ...Object.keys(REPRODUCTIONS), ...Object.keys(WORLD), ...Object.keys(METHODS)]) assert.ok(names.includes(name), `no ${name} in notebooks/: ${names.join(", ")}`);
   });
 
   // (They are committed without outputs, but a notebook saved from Lab after running it — Lab
@@ -189,7 +266,7 @@ describe("notebooks/ executed headless (nbclient, vislens kernel)", () => {
     requireKernel();
     tmp = tempDir("vislens-notebooks-");
     work = copyNotebooks(path.join(tmp, "notebooks"));
-    env = isolatedJupyterEnv(tmp, { VISLENS_BANK_DIR: path.join(tmp, "bank"), VISLENS_CACHE_DIR: path.join(tmp, "cache"), VISLENS_EVAL_IMAGES: REPRO_IMAGES, VISLENS_CONCEPT_IMAGES: CONCEPT_IMAGES });
+    env = isolatedJupyterEnv(tmp, { VISLENS_BANK_DIR: path.join(tmp, "bank"), VISLENS_CACHE_DIR: path.join(tmp, "cache"), VISLENS_EVAL_IMAGES: REPRO_IMAGES, VISLENS_CONCEPT_IMAGES: CONCEPT_IMAGES, VISLENS_CORPUS_SENTENCES: WORLD_CORPUS_SENTENCES });
     for (const name of notebookNames()) before_.set(name, fs.readFileSync(path.join(NOTEBOOKS, name), "utf8"));
   });
 
@@ -245,6 +322,12 @@ describe("notebooks/ executed headless (nbclient, vislens kernel)", () => {
         // Each reproduction states the paper's number next to ours.
         assert.match(text, /paper/i, `${name} never mentions the paper's numbers`);
         REPRODUCTIONS[name](path.join(tmp, "cache", "results"), text, started);
+      }
+
+      if (name in WORLD) {
+        const text = outputs.map((o) => joinText(o.text) + joinText(o.data?.["text/plain"])).join("\n");
+        assert.match(text, /paper/i, `${name} never mentions the paper's numbers`);
+        WORLD[name](path.join(tmp, "cache", "results"), text, started);
       }
 
       if (name === "01-quickstart.ipynb") {
