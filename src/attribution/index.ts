@@ -14,11 +14,13 @@ export { selectHeads, parseHeadSelection, type HeadSelection } from "./select-he
 export { topShare } from "./top-share";
 export type { AttributionResult, AblationResult, HeadRef, HeadScore, LayerScore, HeadPositions, DecodedPosition } from "./types";
 export {
-  evaluateAttributionShapes,
+  attributeDrawnObjects,
   summariseAttribution,
-  shapePrompt,
   type AttributionEvalRow,
   type AttributionEvalSummary,
   type AttributionEvalOptions,
-} from "./evaluate-shapes";
+  type DrawnObject,
+} from "./evaluate-objects";
+export { evaluateAttributionShapes, shapePrompt } from "./evaluate-shapes";
+export { evaluateAttributionWorld, worldObjectPrompt } from "./evaluate-world";
 export { attributionToJSON, toGrid } from "./to-json";
