@@ -202,6 +202,24 @@ const METHODS: Record<string, (results: string, text: string, started: number) =
     assert.ok(m, "the notebook states the Spearman of both maps");
     assert.equal(Number(m[3]), rows.length);
   },
+  "11-objects-attribution.ipynb": (results, text, started) => {
+    const file = path.join(results, "attribution-world-ablation.csv");
+    writtenSince(file, started);
+    const rows = csvRows(file);
+    assert.equal(rows.length, worldImagesPerRow());
+    for (const r of rows) {
+      assert.ok(Number(r.objectPatches) > 0, `${r.file}: the drawn object covers no patch`);
+      assert.equal(r.correct, String(r.predicted === r.answer), `${r.file}: correct = ${r.correct} for ${r.predicted} vs ${r.answer}`);
+      for (const k of ["top3Positions", "top3Attention", "top3Ablation"]) assert.ok(Number(r[k]) >= 0 && Number(r[k]) <= 1, `${r.file} ${k} = ${r[k]}`);
+    }
+    const mean = (key: string) => rows.reduce((a, r) => a + Number(r[key]), 0) / rows.length;
+    const m = /ours: top-3 patches on the object: position scores ([\d.]+)%, attention ([\d.]+)%, ablation ([\d.]+)%, chance ([\d.]+)%/.exec(text);
+    assert.ok(m, "the notebook states the top-3 shares beside chance");
+    for (const [i, key] of [[1, "top3Positions"], [2, "top3Attention"], [3, "top3Ablation"]] as const) assert.ok(Math.abs(Number(m[i]) - 100 * mean(key)) < 0.051, `${key}: printed ${m[i]}, CSV ${100 * mean(key)}`);
+    const s = /ours: mean Spearman vs single-patch ablation (-?[\d.]+) \(position scores\) vs (-?[\d.]+) \(attention\) over (\d+) images/.exec(text);
+    assert.ok(s, "the notebook states the Spearman of both maps");
+    assert.equal(Number(s[3]), rows.length);
+  },
   "09-concepts.ipynb": (results, text, started) => {
     const file = path.join(results, "concepts-comparison.csv");
     writtenSince(file, started);
