@@ -1,6 +1,7 @@
 """python -m vislens_world corpus --out models/objects-llava [--check]   (corpus.txt + corpus-heldout.txt)
    python -m vislens_world images --out DIR [--seed S] [--n N] [--image-size PX] [--patch PX] [--check]
        (an annotated set)
+   python -m vislens_world concepts --out models/objects-llava [--check]   (the concept split, <out>/concepts/)
    python -m vislens_world preview --out FILE.png [--seed S] [--n N]   (a contact sheet; prints the captions)
    python -m vislens_world stats   (counts of classes, categories, vocabulary, as JSON)
    python -m vislens_world train --out models/objects-llava [--work DIR] [--tower KIND] [--quick]
@@ -34,6 +35,10 @@ def main(argv=None) -> int:
     im.add_argument("--image-size", type=int, default=None)
     im.add_argument("--patch", type=int, default=None, help="patch size of the annotated grid (the model's: 12)")
     im.add_argument("--check", action="store_true")
+    cs = sub.add_parser("concepts", help="write (or --check) the concept split <out>/concepts/: scenes that each "
+                                         "show one of the concept targets")
+    cs.add_argument("--out", required=True, type=Path)
+    cs.add_argument("--check", action="store_true")
     pv = sub.add_parser("preview", help="a contact sheet of seeded scenes")
     pv.add_argument("--out", required=True, type=Path)
     pv.add_argument("--seed", type=int, default=seeds.EVAL_SEED)
@@ -68,6 +73,19 @@ def main(argv=None) -> int:
                 return 0 if res["annotations_equal"] and not res["pixels_differ"] and not res["extra_files"] else 1
             write_image_set(a.out, a.seed, a.n, cfg)
             print(json.dumps({"images": a.n, "seed": a.seed, "out": str(a.out)}))
+            return 0
+        if a.cmd == "concepts":
+            from .imageset import check_scenes, concept_scenes, write_scenes
+            from .model_spec import WorldModelSpec
+
+            scenes = concept_scenes(config=WorldModelSpec().world())  # annotated at the model's grid
+            purpose = f"concepts: {', '.join(seeds.CONCEPT_TARGETS)}, {seeds.CONCEPT_PER_TARGET} scenes each, in turn"
+            if a.check:
+                res = check_scenes(a.out / "concepts", scenes, seeds.CONCEPT_SEED, purpose)
+                print(json.dumps(res))
+                return 0 if res["annotations_equal"] and not res["pixels_differ"] and not res["extra_files"] else 1
+            write_scenes(a.out / "concepts", scenes, seeds.CONCEPT_SEED, purpose)
+            print(json.dumps({"images": len(scenes), "seed": seeds.CONCEPT_SEED, "out": str(a.out / "concepts")}))
             return 0
         if a.cmd == "preview":
             from .preview import write_preview

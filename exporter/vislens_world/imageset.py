@@ -22,13 +22,24 @@ from .files import write_bytes_atomic, write_text_atomic
 from .patches import patch_labels
 from .questions import questions
 from .scene import Scene, sample_scene
-from .seeds import TRAIN_SEED
+from .seeds import CONCEPT_PER_TARGET, CONCEPT_SEED, CONCEPT_TARGETS, TRAIN_SEED
 
 
 def image_set(seed: int, n: int, config: WorldConfig | None = None) -> list[Scene]:
     rng = np.random.default_rng(seed)
     cat = catmod.load()
     return [sample_scene(rng, config, cat) for _ in range(n)]
+
+
+def concept_scenes(seed: int = CONCEPT_SEED, targets: tuple[str, ...] = CONCEPT_TARGETS,
+                   per_target: int = CONCEPT_PER_TARGET, config: WorldConfig | None = None) -> list[Scene]:
+    """The concept split: scene i shows targets[i % len(targets)] among 0-3 other objects, so any first
+    k * len(targets) images hold k scenes of each target (the concept dictionaries' samples are images
+    whose caption names the word, as the paper's are)."""
+    rng = np.random.default_rng(seed)
+    cat = catmod.load()
+    idx = [cat.by_name(t).index for t in targets]
+    return [sample_scene(rng, config, cat, include=idx[i % len(idx)]) for i in range(per_target * len(idx))]
 
 
 def training_scenes(stage: int, step: int, n: int, config: WorldConfig | None = None) -> list[Scene]:
@@ -75,8 +86,12 @@ def png_bytes(img: np.ndarray) -> bytes:
 
 def write_image_set(out: Path, seed: int, n: int, config: WorldConfig | None = None,
                     purpose: str | None = None) -> list[Scene]:
+    return write_scenes(out, image_set(seed, n, config), seed, purpose)
+
+
+def write_scenes(out: Path, scenes: list[Scene], seed: int, purpose: str | None = None) -> list[Scene]:
+    """Writes scenes as an annotated set: out/0000.png ... and out/annotations.json."""
     out = Path(out)
-    scenes = image_set(seed, n, config)
     for i, s in enumerate(scenes):
         write_bytes_atomic(out / f"{i:04d}.png", png_bytes(s.render()))
     write_text_atomic(out / "annotations.json", annotations_json(scenes, seed, purpose))
@@ -86,7 +101,11 @@ def write_image_set(out: Path, seed: int, n: int, config: WorldConfig | None = N
 def check_image_set(out: Path, seed: int, n: int, config: WorldConfig | None = None,
                     purpose: str | None = None) -> dict:
     """{"images", "annotations_equal", "pixels_differ": [...], "extra_files": [...]} against the files in out."""
+    return check_scenes(out, image_set(seed, n, config), seed, purpose)
+
+
+def check_scenes(out: Path, scenes: list[Scene], seed: int, purpose: str | None = None) -> dict:
+    """check_image_set for any list of scenes (the concept split)."""
     from vislens_fixture.imageset import compare_image_files
 
-    scenes = image_set(seed, n, config)
     return compare_image_files(Path(out), scenes, annotations_json(scenes, seed, purpose))

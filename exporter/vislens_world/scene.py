@@ -117,12 +117,18 @@ def _fits(box, placed: list[tuple], cfg: WorldConfig) -> bool:
 
 
 def sample_scene(rng: np.random.Generator, config: WorldConfig | None = None,
-                 cat: catmod.Catalogue | None = None) -> Scene:
+                 cat: catmod.Catalogue | None = None, include: int | None = None) -> Scene:
+    """include: a class index the scene must show (placed first, so always placed); the other objects are
+    drawn from the remaining classes. Without it, the draws are the same as ever."""
     cfg = config or WorldConfig()
     cat = cat or catmod.load()
     S = cfg.image_size
     n = int(rng.integers(cfg.min_objects, cfg.max_objects + 1))
-    picks = [int(i) for i in rng.choice(len(cat.classes), size=n, replace=False)]
+    if include is None:
+        picks = [int(i) for i in rng.choice(len(cat.classes), size=n, replace=False)]
+    else:
+        others = [i for i in range(len(cat.classes)) if i != include]
+        picks = [include] + [others[int(i)] for i in rng.choice(len(others), size=n - 1, replace=False)]
     background = sample_background(rng)
     placed: list[tuple] = []  # (class, extent, (x, y), box), in drawing order
     for ci in picks:

@@ -8,3 +8,6 @@ EVAL_N = 250
 CORPUS_SEED = 314159  # corpus.txt + corpus-heldout.txt
 CORPUS_N = 60000  # distinct sentences before the held-out split (about 57,000 + 3,000)
 TRAIN_SEED = 1
+CONCEPT_SEED = 161803  # the concept split: scenes that each show one of CONCEPT_TARGETS
+CONCEPT_TARGETS = ("dog", "cat", "banana", "apple", "bus", "train")  # the paper's dog, cat, bus, train + two fruits
+CONCEPT_PER_TARGET = 100
