@@ -1,8 +1,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ArtifactError, describeValue } from "../errors";
-import { readShapesEvalSet } from "../eval/annotations";
+import { readEvalSet } from "../eval/eval-set";
 import type { ShapesAnnotation } from "../eval/shapes-judge";
+import type { WorldAnnotation } from "../eval/world-annotations";
 
 /** One image a concept dictionary may draw samples from. */
 export interface ConceptImage {
@@ -10,8 +11,16 @@ export interface ConceptImage {
   file: string;
   /** Its reference caption, when the set is annotated. */
   caption?: string;
-  /** Its shapes-world annotation (objects, patch labels), when the set has one. */
+  /** Its shapes-world annotation (objects, patch labels), when the set is of the shapes world. */
   annotation?: ShapesAnnotation;
+  /** Its open-vocabulary world annotation (objects with names and categories, patch labels), when the set is of that world. */
+  world?: WorldAnnotation;
+  /**
+   * Lower-case words that name the image's objects, from its annotation (what conceptUsefulness
+   * scores grounding words against): shapes world, each object's colour and shape; open-vocabulary
+   * world, the words of each object's name and its categories ("fire", "truck", "vehicle").
+   */
+  objectWords?: string[];
 }
 
 const IMAGE_EXTENSIONS = new Set([".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff"]);
@@ -22,9 +31,9 @@ export interface ReadConceptImagesOptions {
 }
 
 /**
- * The images of a set: a directory with `annotations.json` (the shapes-world format the fixture
- * recipe writes, with reference captions), that annotations file itself, or a plain directory of
- * image files (no reference captions; taken in file-name order).
+ * The images of a set: a directory with `annotations.json` (either shipped world's format, with
+ * reference captions), that annotations file itself, or a plain directory of image files (no
+ * reference captions; taken in file-name order).
  */
 export function readConceptImages(where: string, options: ReadConceptImagesOptions = {}): ConceptImage[] {
   const { limit } = options;
@@ -33,8 +42,13 @@ export function readConceptImages(where: string, options: ReadConceptImagesOptio
   const isDir = fs.statSync(where).isDirectory();
   let images: ConceptImage[];
   if (!isDir || fs.existsSync(path.join(where, "annotations.json"))) {
-    const set = readShapesEvalSet(where);
-    images = set.annotations.map((a) => ({ file: path.join(set.dir, a.file), ...(a.caption !== undefined ? { caption: a.caption } : {}), annotation: a }));
+    const read = readEvalSet(where);
+    const dir = read.set.dir;
+    const caption = (a: { caption?: string }) => (a.caption !== undefined ? { caption: a.caption } : {});
+    images =
+      read.kind === "shapes"
+        ? read.set.annotations.map((a) => ({ file: path.join(dir, a.file), ...caption(a), annotation: a, objectWords: a.objects.flatMap((o) => [o.colour.toLowerCase(), o.shape.toLowerCase()]) }))
+        : read.set.annotations.map((a) => ({ file: path.join(dir, a.file), ...caption(a), world: a, objectWords: a.objects.flatMap((o) => [...o.name.toLowerCase().split(" "), ...o.categories.map((c) => c.toLowerCase())]) }));
   } else {
     images = fs
       .readdirSync(where)

@@ -1,8 +1,9 @@
 /**
- * Test usefulness of concepts in the shapes world (our stand-in for the paper's CLIPScore, which
+ * Test usefulness of concepts on an annotated world (our stand-in for the paper's CLIPScore, which
  * needs a CLIP model): for each held-out sample, its top-1 and top-3 concepts (interpret.ts) give a
  * set of grounding words (the union over those concepts); the score is the share of those words that
- * name one of the image's objects (an object's colour or shape word from the annotations), averaged
+ * name one of the image's objects (ConceptImage.objectWords: in the shapes world an object's colour
+ * or shape word, in the open-vocabulary world a word of its name or one of its categories), averaged
  * over the held-out samples. A concept set without words scores 0 for that image.
  *
  * Baseline, as the paper's: words of random directions. `count` directions are drawn once
@@ -75,10 +76,9 @@ export async function conceptUsefulness(bundle: Bundle, concepts: ConceptDiction
   const per = concepts.concepts.map((c) => ({ concept: c.index, images: 0, score: 0, random: 0 }));
   let images = 0;
   test.samples.forEach((s, i) => {
-    const annotation = s.image.annotation;
-    if (!annotation) return;
+    if (!s.image.objectWords) return;
     images++;
-    const objects = new Set(annotation.objects.flatMap((o) => [o.colour.toLowerCase(), o.shape.toLowerCase()]));
+    const objects = new Set(s.image.objectWords);
     const top = local[i].top;
     const s1 = share(top[0].words, objects);
     sums.top1 += s1;

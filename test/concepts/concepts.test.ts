@@ -212,3 +212,19 @@ test("generateImages caches by bundle and image content, and regenerates only wh
   assert.equal(changed[1].text, (await generate(bundle, files[1], "", { layers: [] })).text);
   assert.equal((await generateImages(bundle, files, { cache, maxNewTokens: 2 }))[0].ids.length, 2, "other settings: another cache file");
 });
+
+test("readConceptImages reads the open-vocabulary world's split: captions, its annotation, and the words naming its objects", () => {
+  const images = readConceptImages(path.join(FIXTURE_BUNDLE, "..", "objects-llava", "concepts"), { limit: 12 });
+  assert.equal(images.length, 12);
+  const targets = ["dog", "cat", "banana", "apple", "bus", "train"];
+  images.forEach((im, i) => {
+    assert.equal(path.basename(im.file), `${String(i).padStart(4, "0")}.png`);
+    assert.ok(im.world && !im.annotation, "a world annotation, not a shapes one");
+    assert.ok(im.caption && new RegExp(`\\b${targets[i % 6]}\\b`).test(im.caption), `${im.file}: ${im.caption}`);
+    // The target's name and its categories (a dog is an animal) are among the words naming the objects.
+    const target = im.world!.objects.find((o) => o.name === targets[i % 6])!;
+    for (const w of [target.name, ...target.categories]) assert.ok(im.objectWords!.includes(w), `${w} in ${im.objectWords}`);
+  });
+  const shapes = readConceptImages(path.join(FIXTURE_BUNDLE, "concepts"), { limit: 2 });
+  assert.deepEqual(shapes[0].objectWords, shapes[0].annotation!.objects.flatMap((o) => [o.colour, o.shape]));
+});
