@@ -139,7 +139,7 @@ export type { DataFrame } from "danfojs-node";
 
 // The shipped fixture grid, as the reproduction notebooks use it.
 export { fixtureGrid, cacheDir, VISLENS_ROOT, type FixtureGrid, type GridModel } from "./repro/fixture-grid";
-export { worldGrid, type WorldGrid } from "./repro/world-grid";
+export { worldGrid, CONCEPT_TEST_IMAGES, type WorldGrid } from "./repro/world-grid";
 
 // Answer attribution (which heads and patches raised the answer's log-probability) and its runtime.
 export * from "./attribution";

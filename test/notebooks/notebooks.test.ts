@@ -14,13 +14,16 @@
  * concept split (VISLENS_CONCEPT_IMAGES; all 2,000 in the full run), their captions generated afresh.
  * Notebook 10 (the reproductions on the open-vocabulary objects world) evaluates the same number of
  * held-out images, with banks built from a seeded subset of WORLD_CORPUS_SENTENCES sentences of the
- * world's corpus (VISLENS_CORPUS_SENTENCES; the whole corpus in the full run).
+ * world's corpus (VISLENS_CORPUS_SENTENCES; the whole corpus in the full run). Notebook 12 (concept
+ * dictionaries on that world) fits on the first CONCEPT_IMAGES images of the world's concept split and
+ * tests on the first REPRO_IMAGES of the split's held-out tail.
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { CONCEPT_TEST_IMAGES } from "../../src/repro/world-grid";
 import {
   KERNEL_NAME, NOTEBOOKS, PYTHON, REPO, SVG_MIME, VEGALITE_MIME, copyNotebooks, isolatedJupyterEnv, joinText, notebookNames,
   readNotebook, requireKernel, tempDir, type Notebook, type NotebookOutput,
@@ -69,6 +72,11 @@ const layersOf = (model: string) => (JSON.parse(fs.readFileSync(path.join(REPO, 
 /** The evaluated images per row of notebook 10's results, and the sentences its banks come from (readCorpus skips blank lines). */
 const worldImagesPerRow = () =>
   FULL ? (JSON.parse(fs.readFileSync(path.join(REPO, "models", "objects-llava", "eval", "annotations.json"), "utf8")) as { images: unknown[] }).images.length : Number(REPRO_IMAGES);
+/** Concept-split images notebook 12 fits on (the first CONCEPT_IMAGES of models/objects-llava/concepts, or all before its held-out tail) and tests on (the first REPRO_IMAGES of that tail). */
+function worldConceptImages(): { train: number; test: number } {
+  const fit = (JSON.parse(fs.readFileSync(path.join(REPO, "models", "objects-llava", "concepts", "annotations.json"), "utf8")) as { images: unknown[] }).images.length - CONCEPT_TEST_IMAGES;
+  return FULL ? { train: fit, test: CONCEPT_TEST_IMAGES } : { train: Math.min(Number(CONCEPT_IMAGES), fit), test: Math.min(Number(REPRO_IMAGES), CONCEPT_TEST_IMAGES) };
+}
 function worldCorpusSentences(): number {
   const all = fs.readFileSync(path.join(REPO, "models", "objects-llava", "corpus.txt"), "utf8").split("\n").filter((l) => l.trim() !== "").length;
   return FULL ? all : Math.min(Number(WORLD_CORPUS_SENTENCES), all);
@@ -249,6 +257,75 @@ const METHODS: Record<string, (results: string, text: string, started: number) =
     assert.match(text, /usefulness top-1, paper \(dog, CLIPScore\): semi-NMF \.610, Simple \.546, random \.519/);
     // The widgets: the grid, the local panel, the two scatters (their text/plain summaries).
     for (const w of [/Concept grid: "circle": \d+ concepts, semi-NMF/, /Local interpretation of \d+\.png/, /Grounded vs random words on \d+ test images/, /Test usefulness \(top-1\) vs random-direction words/]) assert.match(text, w);
+  },
+  "12-objects-concepts.ipynb": (results, text, started) => {
+    const file = path.join(results, "concepts-world-comparison.csv");
+    writtenSince(file, started);
+    // Notebook 09's columns, written even when no word got a dictionary.
+    const columns = ["token", "method", "layer", "k", "samples", "testSamples", "overlap", "emptyConcepts", "top1", "top3", "randomTop1", "randomTop3", "trainImages", "testImages"];
+    assert.equal(fs.readFileSync(file, "utf8").split("\n")[0], columns.join(","));
+    const rows = csvRows(file);
+    // Every target word is accounted for: its sample counts and K, or one line saying why it has no dictionary.
+    const words = ["dog", "cat", "banana", "apple", "bus", "train"];
+    const printed = new Map<string, { samples: number; test: number; k: number }>();
+    for (const w of words) {
+      const fit = new RegExp(`^${w}: (\\d+) training samples, (\\d+) held-out samples, K = (\\d+)`, "m").exec(text);
+      const skipped = new RegExp(`^${w}: skipped, `, "m").test(text);
+      assert.ok(Boolean(fit) !== skipped, `${w}: the notebook prints either its samples and K or why it was skipped (samples line: ${Boolean(fit)}, skip line: ${skipped})`);
+      if (fit) printed.set(w, { samples: Number(fit[1]), test: Number(fit[2]), k: Number(fit[3]) });
+    }
+    const tokens = [...new Set(rows.map((r) => r.token))];
+    assert.deepEqual(tokens, words.filter((w) => printed.has(w)), "the CSV holds the words with a dictionary, in order");
+    // The real model's case from here on (a bundle whose captions name none of the words gives no dictionary).
+    assert.ok(tokens.length >= 1, `no target word got a dictionary: ${words.join(", ")} all skipped`);
+    const methods = ["simple", "pca", "kmeans", "snmf"];
+    for (const t of tokens) assert.deepEqual(rows.filter((r) => r.token === t).map((r) => r.method), methods, t);
+    const usefulness = ["top1", "top3", "randomTop1", "randomTop3"];
+    for (const r of rows) {
+      const p = printed.get(r.token)!;
+      assert.deepEqual([Number(r.samples), Number(r.testSamples), Number(r.k)], [p.samples, p.test, p.k], `${r.token} ${r.method}: CSV samples, held-out samples and K vs the printed line`);
+      assert.equal(Number(r.trainImages), worldConceptImages().train);
+      assert.equal(Number(r.testImages), worldConceptImages().test);
+      // K = min(20, samples), and a word needs 3 samples for a dictionary.
+      assert.equal(Number(r.k), Math.min(20, Number(r.samples)), `${r.token} ${r.method}: K = ${r.k} for ${r.samples} samples`);
+      assert.ok(Number(r.k) >= 3, `${r.token} ${r.method}: K = ${r.k}`);
+      assert.ok(Number(r.overlap) >= 0 && Number(r.overlap) <= 1, `${r.token} ${r.method} overlap = ${r.overlap}`);
+      // Usefulness only where the word has held-out samples; empty otherwise.
+      if (Number(r.testSamples) > 0) for (const k of usefulness) assert.ok(r[k] !== "" && Number(r[k]) >= 0 && Number(r[k]) <= 1, `${r.token} ${r.method} ${k} = ${r[k]}`);
+      else for (const k of usefulness) assert.equal(r[k], "", `${r.token} ${r.method} ${k} without held-out samples`);
+    }
+    // The paper's numbers beside ours: mean overlap per method over the words with a dictionary.
+    const mean = (of: string[], method: string, key: string) => rows.filter((r) => r.method === method && of.includes(r.token)).reduce((a, r) => a + Number(r[key]), 0) / of.length;
+    for (const [method, title, paper] of [["simple", "Simple", "0.516"], ["pca", "PCA", "0.005"], ["kmeans", "K-means", "0.464"], ["snmf", "semi-NMF", "0.129"]]) {
+      const m = new RegExp(`overlap, ${title}: ours ([\\d.]+) \\(mean of ${tokens.length} tokens\\), paper ${paper.replace(".", "\\.")} \\(mean of dog, bus, train, cat\\)`).exec(text);
+      assert.ok(m, `the notebook states ${title}'s overlap beside the paper's ${paper}`);
+      assert.ok(Math.abs(Number(m[1]) - mean(tokens, method, "overlap")) < 1e-3, `${title}: printed ${m[1]}, CSV mean ${mean(tokens, method, "overlap")}`);
+    }
+    // Test usefulness, over the words with held-out samples (the world's held-out set shows the six classes rarely: there may be none).
+    const scored = tokens.filter((t) => rows.some((r) => r.token === t && Number(r.testSamples) > 0));
+    if (scored.length > 0) {
+      const u = new RegExp(`usefulness top-1, ours \\(mean of ${scored.length} tokens\\): Simple ([\\d.]+), PCA [\\d.]+, K-means [\\d.]+, semi-NMF ([\\d.]+), random directions ([\\d.]+)`).exec(text);
+      assert.ok(u, "the notebook states the test usefulness against random words");
+      assert.ok(Math.abs(Number(u[1]) - mean(scored, "simple", "top1")) < 1e-3 && Math.abs(Number(u[2]) - mean(scored, "snmf", "top1")) < 1e-3 && Math.abs(Number(u[3]) - mean(scored, "snmf", "randomTop1")) < 1e-3);
+      for (const w of [/Test usefulness \(top-1\) vs random-direction words/, /Grounded vs random words on \d+ test images/]) assert.match(text, w);
+    } else {
+      assert.match(text, /usefulness top-1, ours: no held-out sample for any word with a dictionary/);
+      assert.match(text, /no \(word, method\) row has held-out samples: no usefulness scatter/);
+      assert.match(text, /grounded vs random per concept: no word with a dictionary has a held-out sample/);
+    }
+    assert.match(text, /usefulness top-1, paper \(dog, CLIPScore\): semi-NMF \.610, Simple \.546, random \.519/);
+    // The world's check: how many of each word's semi-NMF grounding words name an object (or a category) of its samples, and of the world.
+    for (const t of tokens) {
+      const c = new RegExp(`^${t}, semi-NMF: (\\d+) of (\\d+) grounding words \\((\\d+) concepts, (\\d+) with at least one\\) are a word of the name or a category of an object in ${t}'s (\\d+) training images .*; (\\d+) are a word of a name or category of any of the world's (\\d+) classes`, "m").exec(text);
+      assert.ok(c, `the notebook counts ${t}'s object words`);
+      const [inSamples, all, concepts, withOne, samples, inWorld, classes] = c.slice(1).map(Number);
+      const r = rows.find((x) => x.token === t && x.method === "snmf")!;
+      assert.deepEqual([concepts, samples, classes], [Number(r.k), Number(r.samples), 277], `${t}: concepts, samples, classes`);
+      assert.ok(inSamples <= inWorld && inWorld <= all && withOne <= concepts && all <= 10 * concepts, `${t}: ${c[0]}`);
+    }
+    // The widgets: the grid of "dog" (or the first word with a dictionary), and a local interpretation unless no held-out caption says such a word.
+    assert.match(text, new RegExp(`Concept grid: "${tokens.includes("dog") ? "dog" : tokens[0]}": \\d+ concepts, semi-NMF`));
+    assert.ok(/Local interpretation of \d+\.png/.test(text) !== /^local interpretation: no caption of the first \d+ held-out images says/m.test(text), "a local interpretation, or the line saying why there is none");
   },
 };
 

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { afterEach, test } from "node:test";
 import { readCorpus } from "../../src/bank/corpus";
 import { fixtureGrid } from "../../src/repro/fixture-grid";
-import { worldGrid } from "../../src/repro/world-grid";
+import { CONCEPT_TEST_IMAGES, worldGrid } from "../../src/repro/world-grid";
 import { REPO, tempDir } from "../helpers/python";
 
 /** A models/ folder with both worlds' shared models (real eval sets, a 100-sentence world corpus) and a second model each. */
@@ -16,6 +16,7 @@ function modelsDir(): string {
   }
   fs.symlinkSync(path.join(REPO, "models", "shapes-llava", "eval"), path.join(dir, "shapes-llava", "eval"));
   fs.symlinkSync(path.join(REPO, "models", "objects-llava", "eval"), path.join(dir, "objects-llava", "eval"));
+  fs.symlinkSync(path.join(REPO, "models", "objects-llava", "concepts"), path.join(dir, "objects-llava", "concepts"));
   const lines = fs.readFileSync(path.join(REPO, "models", "objects-llava", "corpus.txt"), "utf8").split("\n").slice(0, 100);
   fs.writeFileSync(path.join(dir, "objects-llava", "corpus.txt"), lines.join("\n") + "\n");
   return dir;
@@ -23,7 +24,7 @@ function modelsDir(): string {
 
 const saved = { ...process.env };
 afterEach(() => {
-  for (const k of ["VISLENS_CACHE_DIR", "VISLENS_CORPUS_SENTENCES", "VISLENS_EVAL_IMAGES"]) {
+  for (const k of ["VISLENS_CACHE_DIR", "VISLENS_CORPUS_SENTENCES", "VISLENS_EVAL_IMAGES", "VISLENS_CONCEPT_IMAGES"]) {
     if (saved[k] === undefined) delete process.env[k];
     else process.env[k] = saved[k];
   }
@@ -63,4 +64,26 @@ test("worldGrid uses the whole corpus and eval set by default, seeded subsets un
 
   process.env.VISLENS_CORPUS_SENTENCES = "0";
   assert.throws(() => worldGrid(dir), /VISLENS_CORPUS_SENTENCES must be a positive integer or "all", got "0"/);
+});
+
+test("worldGrid's concept split: fitted on its first images, tested on its held-out tail, each target in turn", () => {
+  const dir = modelsDir();
+  process.env.VISLENS_CACHE_DIR = path.join(dir, "cache");
+  const whole = worldGrid(dir).conceptSplit();
+  assert.equal(whole.train.length, 600 - CONCEPT_TEST_IMAGES);
+  assert.equal(whole.test.length, CONCEPT_TEST_IMAGES);
+  assert.equal(path.basename(whole.test[0].file), `${600 - CONCEPT_TEST_IMAGES}.png`.padStart(8, "0"));
+  const names = (images: typeof whole.test) => images.map((im) => im.world!.objects.map((o) => o.name));
+  const targets = ["dog", "cat", "banana", "apple", "bus", "train"];
+  names(whole.test).forEach((objects, i) => assert.ok(objects.includes(targets[i % 6]), `test image ${i}: ${objects}`));
+  const trainFiles = new Set(whole.train.map((im) => im.file));
+  assert.ok(whole.test.every((im) => !trainFiles.has(im.file)), "no test image is fitted on");
+
+  process.env.VISLENS_CONCEPT_IMAGES = "30";
+  process.env.VISLENS_EVAL_IMAGES = "12";
+  const part = worldGrid(dir);
+  assert.equal(part.conceptImages, 30);
+  const split = part.conceptSplit();
+  assert.deepEqual(split.train.map((im) => im.file), whole.train.slice(0, 30).map((im) => im.file));
+  assert.deepEqual(split.test.map((im) => im.file), whole.test.slice(0, 12).map((im) => im.file));
 });
