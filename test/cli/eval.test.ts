@@ -44,8 +44,9 @@ test("vislens eval: rows for two models x three lenses x every layer, a control,
   const first = out.rows[0];
   assert.equal(lines[1], [first.model, first.judge, first.lens, first.layer, first.interpretable, first.concrete, first.abstract, first.global, first.total, first.percent].join(","));
   assert.match(fs.readFileSync(summaryCsv, "utf8"), /^model,judge,lens,layers,percent,concrete_percent,abstract_percent,global_percent,interpretable,total\n/);
-  // Progress on stderr (a line per 10% when stderr is not a terminal), ending at 100%.
-  assert.match(r.stderr, /eval 100% 48\/48 shapes-lm8-clip/);
+  // Progress on stderr (a line per 10% when stderr is not a terminal), ending at 100%: each of the
+  // 2 x 12 images runs through its model once, judged by the ground truth and the control together.
+  assert.match(r.stderr, /eval 100% 24\/24 shapes-lm8-clip/);
 });
 
 test("vislens eval prints per-layer tables and the summary; seeded runs repeat exactly", () => {
