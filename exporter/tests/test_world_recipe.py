@@ -158,14 +158,11 @@ def test_quick_recipe_trains_every_stage_saves_a_checkpoint_transformers_and_the
 def test_patch_classes_from_object_maps_equal_patch_labels_and_follow_a_shift(scenes):
     """The tower's targets (patch_classes over pool-style object maps) equal patch_labels on the unshifted
     scenes, and shifting an image and its map together keeps every object pixel's colour where its id is."""
-    from vislens_world.patches import object_map, patch_classes
+    from vislens_world.patches import object_classes, object_map, patch_classes
     from vislens_world.pool import shifted
 
     maps = np.stack([object_map(s) for s in scenes])
-    classes = np.full((len(scenes), 4), -1, np.int16)
-    for i, s in enumerate(scenes):
-        classes[i, :len(s.objects)] = [o.cls.index for o in s.objects]
-    got = patch_classes(maps, classes, SPEC.grid, SPEC.world().patch_threshold)
+    got = patch_classes(maps, object_classes(scenes, 4), SPEC.grid, SPEC.world().patch_threshold)
     for i, s in enumerate(scenes):
         want = np.array([0] + [o.cls.index + 1 for o in s.objects])[patch_labels(s)].reshape(-1)
         assert (got[i] == want).all()
@@ -175,7 +172,6 @@ def test_patch_classes_from_object_maps_equal_patch_labels_and_follow_a_shift(sc
     img2, map2 = shifted([images, maps], np.random.default_rng(0), 4)
     assert not (map2 == maps).all()
     for i in range(len(scenes)):
-        ys, xs = np.nonzero(maps[i])
         moved = [(dy, dx) for dy in range(-4, 5) for dx in range(-4, 5)
                  if (np.roll(np.roll(maps[i], dy, 0), dx, 1)[4:-4, 4:-4] == map2[i][4:-4, 4:-4]).all()
                  and (np.roll(np.roll(images[i], dy, 0), dx, 1)[4:-4, 4:-4] == img2[i][4:-4, 4:-4]).all()]

@@ -40,9 +40,9 @@ class WorldModelSpec:
     retrieval_scenes: int = 256  # new scenes for the tower's image -> caption retrieval@1 (reported only)
     tokenizer: TokenizerSpec = field(default_factory=TokenizerSpec)
     pool: PoolSpec = field(default_factory=PoolSpec)
-    # vision.kind: "contrastive+patchcls" (default) or "contrastive" (train_vision.KINDS)
     lm: LMSpec = field(default_factory=lambda: LMSpec(hidden=256, layers=8, heads=8, intermediate=1024, seed=0,
                                                       steps=1500, batch=32, seq=96, lr=1e-3, markup_frac=0.5))
+    # vision.kind: "contrastive+patchcls" (default) or "contrastive" (train_vision.KINDS)
     vision: VisionSpec = field(default_factory=lambda: VisionSpec(kind="contrastive+patchcls", hidden=192, layers=6, heads=3,
                                                                   intermediate=768, seed=0, steps=1200, batch=128,
                                                                   lr=1e-3))

@@ -43,9 +43,17 @@ def coverage(scene: Scene, grid: tuple[int, int] | int | None = None) -> np.ndar
 
 def object_map(scene: Scene) -> np.ndarray:
     """uint8 [S, S]: the id of the object visible at each pixel, 0 = background (the masks are disjoint)."""
-    m = scene.masks
-    ids = np.arange(1, len(m) + 1, dtype=np.uint8)[:, None, None]
-    return (m * ids).sum(0, dtype=np.uint8) if len(m) else np.zeros((scene.config.image_size,) * 2, np.uint8)
+    m = scene.masks  # [n, S, S]; a sum over n = 0 objects is all zeros
+    return (m * np.arange(1, len(m) + 1, dtype=np.uint8)[:, None, None]).sum(0, dtype=np.uint8)
+
+
+def object_classes(scenes: list[Scene], k: int) -> np.ndarray:
+    """int16 [len(scenes), k]: the class index of each scene's object id j + 1 at column j, -1 past its objects
+    (the `classes` argument of patch_classes)."""
+    out = np.full((len(scenes), k), -1, np.int16)
+    for i, s in enumerate(scenes):
+        out[i, :len(s.objects)] = [o.cls.index for o in s.objects]
+    return out
 
 
 def patch_classes(objects: np.ndarray, classes: np.ndarray, grid: int, threshold: float) -> np.ndarray:

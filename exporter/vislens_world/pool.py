@@ -5,7 +5,7 @@ Rendering a scene costs a few milliseconds of Python, as much as a training step
 the recipe renders the pool once (imageset.training_scenes(POOL_STREAM, i, 1): disjoint from the eval seed
 and from the LM's streams) and caches it beside the stages: images.npy (uint8 [n, S, S, 3]), captions.json,
 objects.npy (uint8 [n, S, S]: the id of the object visible at each pixel, 0 = background; patches.object_map)
-and classes.npy (int16 [n, MAX_OBJECTS]: each id's class index, -1 past the scene's objects). The object maps
+and classes.npy (int16 [n, config.max_objects]: each id's class index, -1 past the scene's objects; patches.object_classes). The object maps
 give per-patch class targets after an image is shifted (patches.patch_classes). Reopened memory-mapped.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from .caption import caption
 from .config import WorldConfig
 from .files import write_text_atomic
 from .imageset import training_scenes
-from .patches import object_map
+from .patches import object_classes, object_map
 
 POOL_STREAM = 5
 FORMAT = 2  # 2: object maps and classes beside images and captions (part of the recipe's cache key)
@@ -39,15 +39,14 @@ def render_pool(n: int, config: WorldConfig) -> ScenePool:
     S = config.image_size
     imgs = np.empty((n, S, S, 3), np.uint8)
     objs = np.empty((n, S, S), np.uint8)
-    classes = np.full((n, config.max_objects), -1, np.int16)
-    caps = []
+    scenes, caps = [], []
     for i in range(n):
         (s,) = training_scenes(POOL_STREAM, i, 1, config)
         imgs[i] = s.render()
         objs[i] = object_map(s)
-        classes[i, :len(s.objects)] = [o.cls.index for o in s.objects]
+        scenes.append(s)
         caps.append(caption(s))
-    return ScenePool(imgs, caps, objs, classes)
+    return ScenePool(imgs, caps, objs, object_classes(scenes, config.max_objects))
 
 
 def _save_npy(path: Path, a: np.ndarray) -> None:

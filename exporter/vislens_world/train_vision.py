@@ -36,7 +36,7 @@ from .caption import caption
 from .files import write_text_atomic
 from .imageset import training_scenes
 from .model_spec import WorldModelSpec
-from .patches import object_map, patch_classes
+from .patches import object_classes, object_map, patch_classes
 from .pool import FORMAT as pool_format, ScenePool, shifted
 from .tokenizer import encode
 
@@ -96,14 +96,15 @@ def stage_vision(work: Path, tok, tok_hash: str, pool: ScenePool, spec: WorldMod
     def loss_fn(step):
         rng = np.random.default_rng([v.seed, 22, step])
         idx = np.sort(rng.choice(len(pool.captions), size=min(v.batch, len(pool.captions)), replace=False))
-        images, objects = shifted([pool.images[idx], pool.objects[idx]], rng, spec.pool.shift)
+        # the object maps move with their images (the same offsets), when the patch loss needs them
+        images, *objects = shifted([pool.images[idx]] + ([pool.objects[idx]] if patchcls else []), rng, spec.pool.shift)
         zi, zt, cls = embed(images, [cap_ids[i] for i in idx])
         logits = zi @ zt.T * heads.scale.exp().clamp(max=100)
         y = torch.arange(len(idx))
         loss = (F.cross_entropy(logits, y) + F.cross_entropy(logits.T, y)) / 2
         msg = f"i2t@1 {(logits.argmax(1) == y).float().mean().item():.2f}"
         if cls is not None:
-            t = torch.from_numpy(patch_classes(objects, np.asarray(pool.classes[idx]), spec.grid,
+            t = torch.from_numpy(patch_classes(objects[0], np.asarray(pool.classes[idx]), spec.grid,
                                                world.patch_threshold))
             loss = loss + F.cross_entropy(cls.flatten(0, 1), t.flatten())
             obj = t > 0
@@ -121,10 +122,8 @@ def stage_vision(work: Path, tok, tok_hash: str, pool: ScenePool, spec: WorldMod
     meta = {"spec": asdict(v), "seconds": round(time.time() - t0, 1), "final_loss": final, "params": n_params,
             f"heldout_i2t_at1_of_{check_n}": at1}
     if cls is not None:
-        classes = np.full((check_n, world.max_objects), -1, np.int16)
-        for i, s in enumerate(scenes):
-            classes[i, :len(s.objects)] = [o.cls.index for o in s.objects]
-        t = torch.from_numpy(patch_classes(np.stack([object_map(s) for s in scenes]), classes, spec.grid,
+        t = torch.from_numpy(patch_classes(np.stack([object_map(s) for s in scenes]),
+                                           object_classes(scenes, world.max_objects), spec.grid,
                                            world.patch_threshold))
         obj = t > 0
         meta[f"heldout_patch_class_acc_of_{int(obj.sum())}_object_patches"] = float(

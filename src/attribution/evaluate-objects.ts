@@ -59,7 +59,7 @@ export interface DrawnObject {
 }
 
 /** attributeAnswer with the ablation check on each drawn object, scored against the patches it covers. */
-export async function attributeDrawnObjects(bundle: Bundle, items: readonly DrawnObject[], options: AttributionEvalOptions = {}): Promise<AttributionEvalRow[]> {
+export async function attributeDrawnObjects(bundle: Bundle, items: readonly DrawnObject[], options: Omit<AttributionEvalOptions, "seed"> = {}): Promise<AttributionEvalRow[]> {
   const rows: AttributionEvalRow[] = [];
   for (const [i, item] of items.entries()) {
     const r = await attributeAnswer(bundle, item.image, { prompt: item.prompt, heads: options.heads ?? 10, topPositions: 0, ablate: { baseline: options.baseline ?? "mean", heads: 0 } });

@@ -15,7 +15,7 @@ import { isLensName, LENS_NAMES, type LensName } from "../lenses/types";
 import { openBundle } from "../model/bundle";
 import { parse, positiveInt, UsageError } from "./args";
 import { progressBar } from "./progress";
-import { cacheDir } from "../repro/fixture-grid";
+import { cacheDir } from "../repro/grid";
 
 export const EVAL_USAGE =
   "vislens eval <bundle> [<bundle> ...] [--eval-set <dir|annotations.json> (shapes or open-vocabulary world)] [--corpus <txt>] [--banks <dir>] [--lens all|latent,embedding,logit] [--images N] [--seed 42] [--top-k 5] [--layers 0,2|all] [--control] [--judge ground-truth|llm --llm-url <base url> --llm-model <name> [--llm-key-env VAR] [--llm-cache <dir>]] [--csv <file>] [--summary-csv <file>] [--json]";

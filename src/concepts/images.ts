@@ -18,7 +18,8 @@ export interface ConceptImage {
   /**
    * Lower-case words that name the image's objects, from its annotation (what conceptUsefulness
    * scores grounding words against): shapes world, each object's colour and shape; open-vocabulary
-   * world, the words of each object's name and its categories ("fire", "truck", "vehicle").
+   * world, the words of each object's name and of its categories ("fire", "truck", "vehicle"; "sea",
+   * "animal").
    */
   objectWords?: string[];
 }
@@ -48,7 +49,7 @@ export function readConceptImages(where: string, options: ReadConceptImagesOptio
     images =
       read.kind === "shapes"
         ? read.set.annotations.map((a) => ({ file: path.join(dir, a.file), ...caption(a), annotation: a, objectWords: a.objects.flatMap((o) => [o.colour.toLowerCase(), o.shape.toLowerCase()]) }))
-        : read.set.annotations.map((a) => ({ file: path.join(dir, a.file), ...caption(a), world: a, objectWords: a.objects.flatMap((o) => [...o.name.toLowerCase().split(" "), ...o.categories.map((c) => c.toLowerCase())]) }));
+        : read.set.annotations.map((a) => ({ file: path.join(dir, a.file), ...caption(a), world: a, objectWords: a.objects.flatMap((o) => [o.name, ...o.categories].flatMap((phrase) => phrase.toLowerCase().split(" "))) }));
   } else {
     images = fs
       .readdirSync(where)

@@ -28,12 +28,15 @@ export function readShapesEvalSet(where: string): ShapesEvalSet {
  */
 export function readAnnotationsJson(where: string): { file: string; data: { images?: unknown; grid?: unknown; world?: unknown } } {
   const file = fs.existsSync(where) && fs.statSync(where).isDirectory() ? path.join(where, "annotations.json") : where;
+  let data: unknown;
   try {
-    return { file, data: JSON.parse(fs.readFileSync(file, "utf8")) as { images?: unknown } };
+    data = JSON.parse(fs.readFileSync(file, "utf8"));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new ArtifactError(file, code === "ENOENT" ? "annotations file not found" : `cannot read annotations: ${(error as Error).message}`);
   }
+  if (typeof data !== "object" || data === null || Array.isArray(data)) throw new ArtifactError(file, `expected a JSON object, got ${describeValue(data)}`);
+  return { file, data: data as { images?: unknown; grid?: unknown; world?: unknown } };
 }
 
 /** Checks parsed shapes-world `annotations.json` content (`file` names it in errors). */

@@ -14,7 +14,6 @@
  * parents and keywords. Other fields (caption, relations, questions, ...) are kept but not checked.
  */
 
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { ArtifactError, describeValue } from "../errors";
 import { readAnnotationsJson } from "./annotations";

@@ -33,6 +33,14 @@ export function worldControlJudge(set: WorldEvalSet, options: WorldJudgeOptions 
   return worldJudge(worldControlSet(set), { ...options, name: `${options.name ?? "world-ground-truth"}/control` });
 }
 
+/**
+ * The set cut to the images an evaluation uses (`options.images`), so that the chance control pairs
+ * each evaluated image with another evaluated image (as `vislens eval --images N --control` does).
+ */
+function evaluated(set: WorldEvalSet, options: EvaluateOptions): WorldEvalSet {
+  return options.images === undefined ? set : { ...set, annotations: set.annotations.slice(0, options.images) };
+}
+
 /** evaluateInterpretability on an annotated world set with its ground-truth judge. */
 export function evaluateWorld(
   bundle: Bundle,
@@ -40,17 +48,19 @@ export function evaluateWorld(
   set: WorldEvalSet,
   options: EvaluateOptions & { judge?: WorldJudgeOptions } = {},
 ): Promise<InterpretabilityRow[]> {
-  return evaluateInterpretability(bundle, lenses, worldImages(set), worldJudge(set, options.judge), options);
+  const cut = evaluated(set, options);
+  return evaluateInterpretability(bundle, lenses, worldImages(cut), worldJudge(cut, options.judge), options);
 }
 
-/** The chance control of evaluateWorld: the same images and sampled patches, judged against worldControlSet. */
+/** The chance control of evaluateWorld: the same images and sampled patches, judged against worldControlSet of the evaluated images. */
 export function evaluateWorldControl(
   bundle: Bundle,
   lenses: readonly Lens[],
   set: WorldEvalSet,
   options: EvaluateOptions & { judge?: WorldJudgeOptions } = {},
 ): Promise<InterpretabilityRow[]> {
-  return evaluateInterpretability(bundle, lenses, worldImages(set), worldControlJudge(set, options.judge), options);
+  const cut = evaluated(set, options);
+  return evaluateInterpretability(bundle, lenses, worldImages(cut), worldControlJudge(cut, options.judge), options);
 }
 
 /**
@@ -63,10 +73,11 @@ export async function evaluateWorldWithControl(
   set: WorldEvalSet,
   options: EvaluateOptions & { judge?: WorldJudgeOptions } = {},
 ): Promise<{ rows: InterpretabilityRow[]; control: InterpretabilityRow[] }> {
-  const images = worldImages(set);
+  const cut = evaluated(set, options);
+  const images = worldImages(cut);
   const [rows, control] = await evaluateInterpretabilityRuns(bundle, lenses, [
-    { judge: worldJudge(set, options.judge), images },
-    { judge: worldControlJudge(set, options.judge), images },
+    { judge: worldJudge(cut, options.judge), images },
+    { judge: worldControlJudge(cut, options.judge), images },
   ], options);
   return { rows, control };
 }

@@ -1,13 +1,14 @@
 /**
  * The open-vocabulary world's shipped models (models/objects-*, models/README.md) as the world's
- * reproduction notebooks use them: the bundles, the corpus and held-out set in models/objects-llava,
- * the world's ground-truth judge, and where banks and results are cached.
+ * reproduction notebooks use them: the bundles, the corpus, held-out set and concept split in
+ * models/objects-llava, and where banks and results are cached.
  */
 
 import * as path from "node:path";
 import type { Bank } from "../bank/open";
 import { readCorpus, subsampleCorpus } from "../bank/corpus";
 import { readConceptImages, type ConceptImage } from "../concepts/images";
+import { ArtifactError } from "../errors";
 import { readWorldEvalSet, type WorldEvalSet } from "../eval/world-annotations";
 import type { Bundle } from "../model/bundle";
 import { gridBase, imagesFromEnv, VISLENS_ROOT, type GridBase } from "./grid";
@@ -78,7 +79,7 @@ export function worldGrid(modelsDir = path.join(VISLENS_ROOT, "models")): WorldG
     conceptSplit() {
       const all = readConceptImages(conceptDir);
       const fit = all.length - CONCEPT_TEST_IMAGES;
-      if (fit < 1) throw new RangeError(`${conceptDir}: ${all.length} images, expected more than the ${CONCEPT_TEST_IMAGES} held out for testing`);
+      if (fit < 1) throw new ArtifactError(path.join(conceptDir, "annotations.json"), `${all.length} images, expected more than the ${CONCEPT_TEST_IMAGES} held out for testing`, "images");
       return { train: all.slice(0, Math.min(conceptImages, fit)), test: all.slice(fit, fit + Math.min(images, CONCEPT_TEST_IMAGES)) };
     },
     open: (model, bankCorpus, bankVariant) =>

@@ -64,6 +64,23 @@ test("vislens eval prints per-layer tables and the summary; seeded runs repeat e
   assert.notEqual(c.stdout, a.stdout, "another seed samples other patches");
 });
 
+test("vislens eval on the open-vocabulary world's eval set: the world's judge and its control, abstract matches counted", () => {
+  const world = path.join(REPO, "models", "objects-llava");
+  const r = vislens("eval", world, "--lens", "embedding,logit", "--images", "8", "--control", "--json");
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { world: string; images: number; rows: { judge: string; lens: string; total: number; interpretable: number; concrete: number; abstract: number; global: number }[]; summary: { judge: string; abstract_percent: number }[] };
+  assert.equal(out.world, "world");
+  assert.equal(out.images, 8);
+  const layers = (JSON.parse(fs.readFileSync(path.join(world, "manifest.json"), "utf8")) as { llm: { num_layers: number } }).llm.num_layers + 1;
+  assert.equal(out.rows.length, 2 * 2 * layers);
+  assert.deepEqual([...new Set(out.rows.map((x) => x.judge))], ["world-ground-truth", "world-ground-truth/control"]);
+  for (const x of out.rows) {
+    assert.equal(x.total, 8);
+    assert.equal(x.concrete + x.abstract + x.global, x.interpretable);
+  }
+  assert.ok(out.summary.every((x) => Number.isFinite(x.abstract_percent)));
+});
+
 test("vislens eval: bad input is named", () => {
   const noCorpus = vislens("eval", GRID_MODEL, "--eval-set", EVAL, "--images", "2");
   assert.equal(noCorpus.code, 2);
