@@ -6,9 +6,11 @@ HF checkpoint, evaluate, load it in transformers, export it with vislens_export)
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -153,6 +155,30 @@ def test_quick_recipe_trains_every_stage_saves_a_checkpoint_transformers_and_the
     manifest = json.loads((bundle / "manifest.json").read_text())
     assert manifest["vision"]["grid"] == [8, 8] and manifest["vision"]["num_tokens"] == 64
     assert manifest["prompt"]["template"] == "{image}\n{prompt}" and manifest["prompt"]["image_token_id"] == 3
+
+    # --lm-from: a fresh stage cache takes the LM from the checkpoint instead of training it, tensor for tensor
+    # (how the grid's second tower shares objects-llava's LM); the tower and connector are trained again.
+    out2, work2 = tmp_path / "objects-quick-second", tmp_path / "work2"
+    spec2 = replace(quick(SPEC), vision=replace(quick(SPEC).vision, kind="contrastive"))
+    train(out2, work2, spec2, lm_from=out / "hf")
+    rec2 = json.loads((work2 / "last_train.json").read_text())
+    assert rec2["stages"]["lm"]["from_checkpoint"] == str(out / "hf")
+    assert rec2["stages"]["vision"]["spec"]["kind"] == "contrastive"
+    first_lm = model.state_dict()
+    second = LlavaForConditionalGeneration.from_pretrained(out2 / "hf").state_dict()
+    lm_keys = [k for k in first_lm if "language_model" in k or k.startswith("lm_head")]
+    assert len(lm_keys) > 10 and all(torch.equal(first_lm[k], second[k]) for k in lm_keys)
+    tower = [k for k in first_lm if "vision_tower" in k and k.endswith("q_proj.weight")]
+    assert tower and not all(torch.equal(first_lm[k], second[k]) for k in tower), "the tower was trained again"
+
+    # a checkpoint whose tokenizer is not the recipe's is refused, naming the file
+    bad = tmp_path / "bad-hf"
+    shutil.copytree(out / "hf", bad)
+    tok = json.loads((bad / "tokenizer.json").read_text())
+    tok["model"]["vocab"]["zzzz"] = len(tok["model"]["vocab"])
+    (bad / "tokenizer.json").write_text(json.dumps(tok))
+    with pytest.raises(ValueError, match=r"bad-hf/tokenizer.json: tokenizer sha256"):
+        train(tmp_path / "objects-bad", tmp_path / "work3", quick(SPEC), lm_from=bad)
 
 
 def test_patch_classes_from_object_maps_equal_patch_labels_and_follow_a_shift(scenes):

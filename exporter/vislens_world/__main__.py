@@ -4,8 +4,9 @@
    python -m vislens_world concepts --out models/objects-llava [--check]   (the concept split, <out>/concepts/)
    python -m vislens_world preview --out FILE.png [--seed S] [--n N]   (a contact sheet; prints the captions)
    python -m vislens_world stats   (counts of classes, categories, vocabulary, as JSON)
-   python -m vislens_world train --out models/objects-llava [--work DIR] [--tower KIND] [--quick]
-       (the model; about 2 h; KIND contrastive+patchcls (default) or contrastive)
+   python -m vislens_world train --out models/objects-llava [--work DIR] [--tower KIND] [--lm-from HF] [--quick]
+       (the model; about 2 h; KIND contrastive+patchcls (default) or contrastive; --lm-from models/objects-llava/hf
+       takes that model's LM instead of training one: the grid's second tower, about 1 h)
    python -m vislens_world eval --out models/objects-llava   (held-out caption accuracy of <out>/hf)"""
 from __future__ import annotations
 
@@ -51,6 +52,8 @@ def main(argv=None) -> int:
                     help="stage cache (default ~/.cache/vislens-world or $VISLENS_WORLD_CACHE)")
     tr.add_argument("--tower", choices=["contrastive+patchcls", "contrastive"], default="contrastive+patchcls",
                     help="the vision tower's training: contrastive with a per-patch object-class loss, or alone")
+    tr.add_argument("--lm-from", type=Path, default=None,
+                    help="a world model's hf/ directory whose LM to use instead of training one (same recipe sizes)")
     tr.add_argument("--quick", action="store_true", help="a few steps per stage on tiny models (smoke test)")
     ev = sub.add_parser("eval", help="held-out caption accuracy of <out>/hf on <out>/eval")
     ev.add_argument("--out", required=True, type=Path)
@@ -99,7 +102,7 @@ def main(argv=None) -> int:
 
             base = WorldModelSpec(name=a.out.name)
             spec = replace(base, vision=replace(base.vision, kind=a.tower))
-            res = train(a.out, a.work, quick(spec) if a.quick else spec)
+            res = train(a.out, a.work, quick(spec) if a.quick else spec, a.lm_from)
             print(json.dumps({"heldout": res["heldout"], "shuffled_image_baseline": res["shuffled_image_baseline"]},
                              indent=1))
             return 0

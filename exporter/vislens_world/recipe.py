@@ -4,7 +4,8 @@
     tokenizer   byte-level BPE on the corpus                       (tokenizer.py)
     eval set    <out>/eval: held-out images + annotations at the bundle's grid (imageset.write_image_set)
     pool        training scenes rendered once                      (pool.py)
-    lm          LlamaForCausalLM on the corpus and scene markup    (train_lm.py)
+    lm          LlamaForCausalLM on the corpus and scene markup    (train_lm.py; or, with --lm-from, the LM
+                of a shipped model's hf/ checkpoint, byte for byte: how the grid's second tower shares the LM)
     vision      CLIPVisionModel, contrastive (scenes vs captions), by default with a per-patch object-class
                 loss on the block the connector reads              (train_vision.py)
     connector   the projector on captioning, LM and tower frozen   (train_connector.py)
@@ -57,7 +58,9 @@ def stage_tokenizer(work: Path, lines: list[str], spec: WorldModelSpec):
     return tok, f, hashlib.sha256(f.read_bytes()).hexdigest()[:10]
 
 
-def train(out: Path, work: Path, spec: WorldModelSpec | None = None) -> dict:
+def train(out: Path, work: Path, spec: WorldModelSpec | None = None, lm_from: Path | None = None) -> dict:
+    """Runs the recipe into <out>; lm_from (a world model's hf/ directory) takes the LM from that checkpoint
+    instead of training it (stage_lm)."""
     spec = spec or WorldModelSpec()
     torch.set_num_threads(int(os.environ.get("VISLENS_THREADS", "2")))
     out, work = Path(out), Path(work)
@@ -80,7 +83,7 @@ def train(out: Path, work: Path, spec: WorldModelSpec | None = None) -> dict:
     timed("eval_set", write_image_set, out / "eval", EVAL_SEED, spec.n_eval, spec.world())
     pool = timed("pool", cached_pool, work / key("world-pool", spec.pool.scenes, spec.world().to_json(), POOL_FORMAT),
                  spec.pool.scenes, spec.world(), log)
-    lm, lm_dir = timed("lm", stage_lm, work, tok, tok_hash, corpus_ids, spec, spec.check_scenes)
+    lm, lm_dir = timed("lm", stage_lm, work, tok, tok_hash, corpus_ids, spec, spec.check_scenes, lm_from)
     vis, vis_dir = timed("vision", stage_vision, work, tok, tok_hash, pool, spec, spec.retrieval_scenes)
     llava, c_dir = timed("connector", stage_connector, work, tok, lm, vis, lm_dir, vis_dir, pool, spec)
     timed("save_hf", save_hf, llava, tok_file, out, spec)

@@ -49,7 +49,52 @@ def markup_check(model, tok, spec: WorldModelSpec, n: int) -> float:
     return hits / n
 
 
-def stage_lm(work: Path, tok, tok_hash: str, corpus_ids: list[list[int]], spec: WorldModelSpec, check_n: int = 100):
+def lm_from_checkpoint(hf: Path, tok, tok_hash: str, spec: WorldModelSpec):
+    """The LM of a world model's shipped HF checkpoint (<model>/hf, a LlavaForConditionalGeneration), as the
+    LlamaForCausalLM this stage would have trained: its language model and LM head, byte for byte. A second
+    tower or connector can then be trained on the very LM a shipped model has, without the LM's hour.
+    Refuses a checkpoint whose tokenizer or LM sizes differ from this recipe's (naming the file and field)."""
+    import hashlib
+
+    from safetensors.torch import load_file
+    from transformers import LlamaForCausalLM
+
+    hf = Path(hf)
+    tok_file, cfg_file, weights = hf / "tokenizer.json", hf / "config.json", hf / "model.safetensors"
+    for f in (tok_file, cfg_file, weights):
+        if not f.is_file():
+            raise ValueError(f"{f}: missing (--lm-from wants a world model's hf/ directory)")
+    got = hashlib.sha256(tok_file.read_bytes()).hexdigest()[:10]
+    if got != tok_hash:
+        raise ValueError(f"{tok_file}: tokenizer sha256 {got}... is not this recipe's ({tok_hash}...); "
+                         "the LM only fits the tokenizer it was trained with")
+    text = json.loads(cfg_file.read_text()).get("text_config", {})
+    want = lm_config(spec, tok.get_vocab_size()).to_dict()
+    for field in ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads"):
+        if text.get(field) != want[field]:
+            raise ValueError(f"{cfg_file}: text_config.{field} is {text.get(field)!r}, this recipe's LM has "
+                             f"{want[field]!r}")
+    state = load_file(str(weights))
+    # LLaVA checkpoints name the LM's tensors language_model.model.* / language_model.lm_head.* (as saved by
+    # transformers 4.x) or model.language_model.* / lm_head.* (the newer layout); both map onto the Llama's.
+    prefixes = (("language_model.model.", "model."), ("language_model.lm_head.", "lm_head."),
+                ("model.language_model.", "model."), ("lm_head.", "lm_head."))
+    lm_state = {new + k[len(old):]: v for k, v in state.items()
+                for old, new in prefixes if k.startswith(old)}
+    model = LlamaForCausalLM(lm_config(spec, tok.get_vocab_size()))
+    missing, unexpected = model.load_state_dict(lm_state, strict=False)
+    missing = [k for k in missing if "rotary_emb" not in k]
+    if missing or unexpected:
+        raise ValueError(f"{weights}: the language model's tensors do not fit this recipe's LM "
+                         f"(missing {missing[:3]}, unexpected {unexpected[:3]})")
+    model.eval()
+    return model
+
+
+def stage_lm(work: Path, tok, tok_hash: str, corpus_ids: list[list[int]], spec: WorldModelSpec, check_n: int = 100,
+             lm_from: Path | None = None):
+    """Trains the LM (or resumes it), or with lm_from takes it from a shipped model's hf/ checkpoint; either way
+    the stage's directory holds hf/ and done.json, and the markup -> caption check is run on what it holds."""
     from transformers import LlamaForCausalLM
 
     s = spec.lm
@@ -57,6 +102,16 @@ def stage_lm(work: Path, tok, tok_hash: str, corpus_ids: list[list[int]], spec: 
     if (d / "done.json").exists():
         return LlamaForCausalLM.from_pretrained(d / "hf"), d
     d.mkdir(parents=True, exist_ok=True)
+    if lm_from is not None:
+        t0 = time.time()
+        model = lm_from_checkpoint(lm_from, tok, tok_hash, spec)
+        meta = {"spec": asdict(s), "from_checkpoint": str(lm_from), "seconds": round(time.time() - t0, 1),
+                "params": sum(p.numel() for p in model.parameters()),
+                "markup_to_caption_exact": markup_check(model, tok, spec, check_n)}
+        log(f"lm from {lm_from}: {meta}")
+        model.save_pretrained(d / "hf")
+        write_text_atomic(d / "done.json", json.dumps(meta, indent=1) + "\n")
+        return model, d
     torch.manual_seed(s.seed)
     model = LlamaForCausalLM(lm_config(spec, tok.get_vocab_size()))
     model.train()
