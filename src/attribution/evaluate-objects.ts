@@ -1,5 +1,7 @@
+import * as path from "node:path";
 import { ArtifactError } from "../errors";
 import type { Bundle } from "../model/bundle";
+import { seededRandom } from "../util/random";
 import type { AblationBaseline } from "./ablation";
 import { attributeAnswer } from "./attribute";
 import { topShare } from "./top-share";
@@ -56,6 +58,31 @@ export interface DrawnObject {
   labels: readonly number[];
   /** The annotations file, named when the labels do not fit the model's grid. */
   annotations: string;
+}
+
+/** What drawObjects needs of an annotation, in either world. */
+export interface DrawableAnnotation {
+  file: string;
+  objects: readonly unknown[];
+  patch_labels: readonly (readonly number[])[];
+}
+
+/**
+ * One object drawn per image (seeded: the same draw for a seed on every run), with the prompt that asks
+ * for it (`prompt(annotation, k, annotationsFile)`, the world's own) and the patches it covers.
+ */
+export function drawObjects<A extends DrawableAnnotation>(
+  annotations: readonly A[],
+  imageDir: string,
+  seed: number,
+  prompt: (annotation: A, k: number, annotationsFile: string) => { prompt: string; answer: string },
+): DrawnObject[] {
+  const rnd = seededRandom(seed);
+  const file = path.join(imageDir, "annotations.json");
+  return annotations.map((a) => {
+    const k = Math.floor(rnd() * a.objects.length);
+    return { image: path.join(imageDir, a.file), file: a.file, ...prompt(a, k, file), object: k, labels: a.patch_labels.flat(), annotations: file };
+  });
 }
 
 /** attributeAnswer with the ablation check on each drawn object, scored against the patches it covers. */

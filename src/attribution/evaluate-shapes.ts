@@ -1,9 +1,7 @@
-import * as path from "node:path";
 import { ArtifactError } from "../errors";
 import type { ShapesAnnotation } from "../eval/shapes-judge";
 import type { Bundle } from "../model/bundle";
-import { seededRandom } from "../util/random";
-import { attributeDrawnObjects, type AttributionEvalOptions, type AttributionEvalRow } from "./evaluate-objects";
+import { attributeDrawnObjects, drawObjects, type AttributionEvalOptions, type AttributionEvalRow } from "./evaluate-objects";
 
 /** The caption prefix that ends just before object k's shape word, and that word. */
 export function shapePrompt(annotation: ShapesAnnotation, k: number, file = "annotations.json"): { prompt: string; answer: string } {
@@ -30,10 +28,6 @@ export function evaluateAttributionShapes(
   imageDir: string,
   options: AttributionEvalOptions = {},
 ): Promise<AttributionEvalRow[]> {
-  const rnd = seededRandom(options.seed ?? 0);
-  const items = annotations.map((a) => {
-    const k = Math.floor(rnd() * a.objects.length);
-    return { image: path.join(imageDir, a.file), file: a.file, ...shapePrompt(a, k), object: k, labels: a.patch_labels.flat(), annotations: path.join(imageDir, "annotations.json") };
-  });
+  const items = drawObjects(annotations, imageDir, options.seed ?? 0, shapePrompt);
   return attributeDrawnObjects(bundle, items, options);
 }

@@ -1,9 +1,7 @@
-import * as path from "node:path";
 import { ArtifactError } from "../errors";
 import type { WorldAnnotation, WorldEvalSet } from "../eval/world-annotations";
 import type { Bundle } from "../model/bundle";
-import { seededRandom } from "../util/random";
-import { attributeDrawnObjects, type AttributionEvalOptions, type AttributionEvalRow } from "./evaluate-objects";
+import { attributeDrawnObjects, drawObjects, type AttributionEvalOptions, type AttributionEvalRow } from "./evaluate-objects";
 
 /**
  * The caption prefix that ends with object k's article, and the first word of its name: for
@@ -33,11 +31,6 @@ export function worldObjectPrompt(annotation: WorldAnnotation, k: number, file =
  * word of its name, and its annotated patches are the ground truth.
  */
 export function evaluateAttributionWorld(bundle: Bundle, set: WorldEvalSet, options: AttributionEvalOptions & { images?: number } = {}): Promise<AttributionEvalRow[]> {
-  const rnd = seededRandom(options.seed ?? 0);
-  const file = path.join(set.dir, "annotations.json");
-  const items = set.annotations.slice(0, options.images ?? set.annotations.length).map((a) => {
-    const k = Math.floor(rnd() * a.objects.length);
-    return { image: path.join(set.dir, a.file), file: a.file, ...worldObjectPrompt(a, k, file), object: k, labels: a.patch_labels.flat(), annotations: file };
-  });
+  const items = drawObjects(set.annotations.slice(0, options.images ?? set.annotations.length), set.dir, options.seed ?? 0, worldObjectPrompt);
   return attributeDrawnObjects(bundle, items, options);
 }

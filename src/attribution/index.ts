@@ -15,11 +15,13 @@ export { topShare } from "./top-share";
 export type { AttributionResult, AblationResult, HeadRef, HeadScore, LayerScore, HeadPositions, DecodedPosition } from "./types";
 export {
   attributeDrawnObjects,
+  drawObjects,
   summariseAttribution,
   type AttributionEvalRow,
   type AttributionEvalSummary,
   type AttributionEvalOptions,
   type DrawnObject,
+  type DrawableAnnotation,
 } from "./evaluate-objects";
 export { evaluateAttributionShapes, shapePrompt } from "./evaluate-shapes";
 export { evaluateAttributionWorld, worldObjectPrompt } from "./evaluate-world";
