@@ -2,7 +2,7 @@ import * as path from "node:path";
 import type { Bank } from "../bank/open";
 import { readShapesEvalSet, type ShapesEvalSet } from "../eval/annotations";
 import type { Bundle } from "../model/bundle";
-import { gridBase, imagesFromEnv, VISLENS_ROOT, type GridBase } from "./grid";
+import { gridBase, countFromEnv, VISLENS_ROOT, type GridBase } from "./grid";
 
 export { cacheDir, VISLENS_ROOT, type GridModel } from "./grid";
 
@@ -40,8 +40,8 @@ const SHARED = "shapes-llava";
 export function fixtureGrid(modelsDir = path.join(VISLENS_ROOT, "models")): FixtureGrid {
   const base = gridBase(modelsDir, "shapes-", SHARED, "fixture grid");
   const evalSet = readShapesEvalSet(path.join(modelsDir, SHARED, "eval"));
-  const images = imagesFromEnv("VISLENS_EVAL_IMAGES", evalSet.annotations.length);
-  const conceptImages = imagesFromEnv("VISLENS_CONCEPT_IMAGES", Infinity);
+  const images = countFromEnv("VISLENS_EVAL_IMAGES", evalSet.annotations.length);
+  const conceptImages = countFromEnv("VISLENS_CONCEPT_IMAGES", Infinity);
   const corpus = path.join(modelsDir, SHARED, "corpus.txt");
   return {
     ...base,

@@ -72,8 +72,8 @@ export function gridBase(modelsDir: string, family: string, shared: string, what
   };
 }
 
-/** A count of images from an environment variable: a positive integer (capped at `available`), "all" or unset = all. */
-export function imagesFromEnv(variable: string, available: number): number {
+/** A count (of images, sentences, ...) from an environment variable: a positive integer (capped at `available`), "all" or unset = all. */
+export function countFromEnv(variable: string, available: number): number {
   const text = process.env[variable];
   if (text === undefined || text === "" || text === "all") return available;
   const n = Number(text);

@@ -11,7 +11,7 @@ import { readConceptImages, type ConceptImage } from "../concepts/images";
 import { ArtifactError } from "../errors";
 import { readWorldEvalSet, type WorldEvalSet } from "../eval/world-annotations";
 import type { Bundle } from "../model/bundle";
-import { gridBase, imagesFromEnv, VISLENS_ROOT, type GridBase } from "./grid";
+import { gridBase, countFromEnv, VISLENS_ROOT, type GridBase } from "./grid";
 
 export interface WorldGrid extends Omit<GridBase, "open"> {
   /**
@@ -57,15 +57,15 @@ const SHARED = "objects-llava";
 export function worldGrid(modelsDir = path.join(VISLENS_ROOT, "models")): WorldGrid {
   const base = gridBase(modelsDir, "objects-", SHARED, "world grid");
   const evalSet = readWorldEvalSet(path.join(modelsDir, SHARED, "eval"));
-  const images = imagesFromEnv("VISLENS_EVAL_IMAGES", evalSet.annotations.length);
+  const images = countFromEnv("VISLENS_EVAL_IMAGES", evalSet.annotations.length);
   const whole = path.join(modelsDir, SHARED, "corpus.txt");
   const total = readCorpus(whole).sentences.length;
-  const wanted = imagesFromEnv("VISLENS_CORPUS_SENTENCES", total);
+  const wanted = countFromEnv("VISLENS_CORPUS_SENTENCES", total);
   // A subset gets a bank variant of its own, so it never stands in for the whole corpus's bank.
   const corpus = wanted === total ? whole : subsampleCorpus(whole, wanted / total, path.join(base.resultsDir, "corpora", `objects-${wanted}.txt`)).file;
   const variant = wanted === total ? undefined : `corpus-${wanted}`;
   const conceptDir = path.join(modelsDir, SHARED, "concepts");
-  const conceptImages = imagesFromEnv("VISLENS_CONCEPT_IMAGES", Infinity);
+  const conceptImages = countFromEnv("VISLENS_CONCEPT_IMAGES", Infinity);
   return {
     ...base,
     corpus,
