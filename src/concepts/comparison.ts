@@ -29,7 +29,7 @@ export interface ConceptComparisonRow {
   overlap: number;
   /** Concepts left without any grounding word. */
   emptyConcepts: number;
-  /** Test usefulness: share of the top-1 / top-3 concepts' words naming the image's objects, and the random-words baseline. */
+  /** Test usefulness: share of the top-1 / top-3 concepts' words naming the image's objects, and the random-words baseline (NaN for a word without held-out samples). */
   top1: number;
   top3: number;
   randomTop1: number;
@@ -70,15 +70,18 @@ export async function conceptComparison(bundle: Bundle, options: ConceptComparis
   const say = options.onMessage ?? (() => {});
   for (const token of options.tokens) {
     const train = await conceptSamples(bundle, options.train, token, { ...options, layer });
-    const test = await conceptSamples(bundle, options.test, token, { ...options, layer });
+    // A word with no held-out sample still gets its dictionaries and their overlap; its usefulness is NaN.
+    const test = options.test.length > 0 ? await conceptSamples(bundle, options.test, token, { ...options, layer, allowNone: true }) : undefined;
+    const testRows = test?.z.rows ?? 0;
     const k = Math.min(options.k ?? 20, train.z.rows);
-    const randomWords = await randomDirectionWords(bundle, layer, Math.max(k, 3), seed, { words: options.words, topTokens: options.topTokens });
-    say(`${token}: ${train.z.rows} training samples, ${test.z.rows} held-out samples, K = ${k}`);
+    const randomWords = testRows > 0 ? await randomDirectionWords(bundle, layer, Math.max(k, 3), seed, { words: options.words, topTokens: options.topTokens }) : [];
+    const overlapOnly = testRows === 0 ? ` (overlap only: no caption of the ${options.test.length} held-out images names it where it is drawn)` : "";
+    say(`${token}: ${train.z.rows} training samples, ${testRows} held-out samples, K = ${k}${overlapOnly}`);
     for (const method of methods) {
       const start = process.hrtime.bigint();
       const concepts = await learnConcepts(bundle, train, { method, k, lambda: options.lambda, seed, words: options.words, topTokens: options.topTokens });
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      const use = await conceptUsefulness(bundle, concepts, test, { randomWords, seed });
+      const use = test && testRows > 0 ? await conceptUsefulness(bundle, concepts, test, { randomWords, seed }) : undefined;
       dictionaries.push(concepts);
       rows.push({
         token: train.token,
@@ -86,16 +89,17 @@ export async function conceptComparison(bundle: Bundle, options: ConceptComparis
         layer,
         k,
         samples: train.z.rows,
-        testSamples: use.images,
+        testSamples: use?.images ?? 0,
         overlap: concepts.overlap.score,
         emptyConcepts: concepts.overlap.emptyConcepts,
-        top1: use.top1,
-        top3: use.top3,
-        randomTop1: use.random.top1,
-        randomTop3: use.random.top3,
+        top1: use?.top1 ?? NaN,
+        top3: use?.top3 ?? NaN,
+        randomTop1: use?.random.top1 ?? NaN,
+        randomTop3: use?.random.top3 ?? NaN,
         seconds,
       });
-      say(`  ${method}: overlap ${concepts.overlap.score.toFixed(3)}, top-1 ${use.top1.toFixed(3)} (random ${use.random.top1.toFixed(3)}), top-3 ${use.top3.toFixed(3)} (random ${use.random.top3.toFixed(3)}), ${seconds.toFixed(1)} s`);
+      const scored = use ? `, top-1 ${use.top1.toFixed(3)} (random ${use.random.top1.toFixed(3)}), top-3 ${use.top3.toFixed(3)} (random ${use.random.top3.toFixed(3)})` : "";
+      say(`  ${method}: overlap ${concepts.overlap.score.toFixed(3)}${scored}, ${seconds.toFixed(1)} s`);
     }
   }
   return { rows, dictionaries };

@@ -57,6 +57,8 @@ export interface ConceptSampleOptions extends GenerateImagesOptions {
   multiToken?: MultiTokenPolicy;
   /** Also require t in the reference caption when an image has one (default true). */
   requireReference?: boolean;
+  /** Return zero samples (z with 0 rows) instead of throwing when no image qualifies (default false). */
+  allowNone?: boolean;
 }
 
 const NOT_WORD = "[^\\p{L}\\p{N}]";
@@ -96,7 +98,7 @@ export function sampleStep(tokenizer: TextTokenizer, generation: CachedGeneratio
 /**
  * The samples of `images` for word `token` and their representations `z` `[M, D]` at `layer`.
  * Generations come from the cache (generation-cache.ts). Throws a RangeError naming the token when
- * no image qualifies.
+ * no image qualifies, unless `allowNone`.
  */
 export async function conceptSamples(bundle: Bundle, images: readonly ConceptImage[], token: string, options: ConceptSampleOptions = {}): Promise<ConceptSamples> {
   const word = resolveConceptToken(bundle.tokenizer, token, options.multiToken).word;
@@ -114,7 +116,7 @@ export async function conceptSamples(bundle: Bundle, images: readonly ConceptIma
     if (requireReference && image.caption !== undefined && findWholeWord(image.caption, word) < 0) return void notInReference++;
     samples.push({ index, image, generated: g.text, ...found });
   });
-  if (samples.length === 0) {
+  if (samples.length === 0 && !options.allowNone) {
     const why = notInReference > 0 ? `; ${notInReference} generated it but their reference caption lacks it` : "";
     throw new RangeError(`concepts: no sample for token ${describeValue(token)}: none of the ${images.length} images' generated captions contains it as a whole word${why}`);
   }

@@ -171,6 +171,20 @@ test("conceptComparison: one row per token and method, K capped by the samples",
   }
   const few = await conceptComparison(bundle, { tokens: ["cross"], train: train.slice(0, 12), test: held.slice(0, 10), k: 20, methods: ["kmeans"] });
   assert.equal(few.rows[0].k, few.rows[0].samples, "K = min(k, samples)");
+  // No held-out sample (no reference caption says "cross", or no test images at all): the dictionaries and their overlap, usefulness NaN.
+  const noCross = held.filter((i) => !/\bcross\b/.test(i.caption ?? "cross")).slice(0, 6);
+  assert.equal(noCross.length, 6);
+  for (const test of [noCross, []]) {
+    const messages: string[] = [];
+    const none = await conceptComparison(bundle, { tokens: ["cross"], train: train.slice(0, 40), test, k: 4, methods: ["simple", "snmf"], onMessage: (m) => messages.push(m) });
+    assert.deepEqual(none.rows.map((r) => r.method), ["simple", "snmf"]);
+    for (const r of none.rows) {
+      assert.equal(r.testSamples, 0);
+      assert.ok(Number.isFinite(r.overlap) && r.overlap >= 0 && r.overlap <= 1);
+      assert.ok([r.top1, r.top3, r.randomTop1, r.randomTop3].every(Number.isNaN));
+    }
+    assert.match(messages[0], new RegExp(`^cross: \\d+ training samples, 0 held-out samples, K = 4 \\(overlap only: no caption of the ${test.length} held-out images`));
+  }
 });
 
 test("bad input: an unknown or multi-token word, no sample, fewer samples than K, a non-finite matrix, a bad layer", async () => {

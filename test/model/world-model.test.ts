@@ -1,8 +1,9 @@
 /**
- * The open-vocabulary world's shipped model (models/objects-llava, `python -m vislens_world train`):
- * its bundle opens, verifies and runs; the runtime's greedy captions are the recipe's own (HF
- * `generate` on the HF checkpoint, eval/metrics.json); the three lenses interpret its visual tokens
- * and the world's judge reads their words; and its README states what metrics.json measured.
+ * The open-vocabulary world's shipped models (models/objects-llava, `python -m vislens_world train`, and
+ * objects-llava-clip, the grid's second tower on its LM): each bundle opens, verifies and runs; the
+ * runtime's greedy captions are the recipe's own (HF `generate` on the HF checkpoint, eval/metrics.json);
+ * each README states what metrics.json measured; the second model's LM is the first's; and the three
+ * lenses interpret objects-llava's visual tokens and the world's judge reads their words.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -20,6 +21,11 @@ import { generate } from "../../src/model/generate";
 import { imageHiddenStates } from "../../src/model/hidden";
 import { REPO, tempDir } from "../helpers/python";
 
+/** The world's shipped models: objects-llava, and the grid's second tower on the same LM. */
+const MODELS = [
+  { name: "objects-llava", tower: "contrastive+patchcls" },
+  { name: "objects-llava-clip", tower: "contrastive" },
+] as const;
 const DIR = path.join(REPO, "models", "objects-llava");
 const EVAL = readWorldEvalSet(path.join(DIR, "eval"));
 interface Metrics {
@@ -28,43 +34,76 @@ interface Metrics {
   predictions: { file: string; truth: string; pred: string }[];
   training: { spec: { lm: { layers: number; hidden: number }; vision: { kind: string } }; stages: Record<string, Record<string, unknown>> };
 }
-const METRICS = JSON.parse(fs.readFileSync(path.join(DIR, "eval", "metrics.json"), "utf8")) as Metrics;
+const metricsOf = (name: string) => JSON.parse(fs.readFileSync(path.join(REPO, "models", name, "eval", "metrics.json"), "utf8")) as Metrics;
 /** Images whose runtime caption is compared with the recipe's (0.1-0.3 s each). */
 const CAPTIONS = 16;
 
-let bundle: Bundle;
+const bundles = new Map<string, Bundle>();
 before(async () => {
-  bundle = await openBundle(DIR);
+  for (const m of MODELS) bundles.set(m.name, await openBundle(path.join(REPO, "models", m.name)));
 });
-after(async () => bundle?.close());
-
-test("objects-llava opens, verifies, and is the recipe's 8-layer width-256 LLaVA with an 8x8 grid", async () => {
-  const m = bundle.manifest;
-  assert.equal(m.llm.num_layers, 8);
-  assert.equal(m.llm.hidden_size, 256);
-  assert.deepEqual(m.vision.grid, [8, 8]);
-  assert.equal(m.vision.num_tokens, 64);
-  assert.deepEqual(EVAL.grid, [8, 8], "the eval set is annotated at the bundle's grid");
-  assert.equal(METRICS.training.spec.lm.layers, 8);
-  assert.equal(METRICS.training.spec.vision.kind, "contrastive+patchcls");
-  // The exporter ran HF vs ONNX on random inputs before shipping; its record must be tight.
-  const check = m.source!.check as { max_abs_diff: Record<string, number> };
-  for (const [what, diff] of Object.entries(check.max_abs_diff)) assert.ok(diff <= 1e-4, `${what}: ${diff}`);
-  const config = JSON.parse(fs.readFileSync(path.join(DIR, "hf", "config.json"), "utf8"));
-  assert.equal(config.text_config.num_hidden_layers, 8);
+after(async () => {
+  for (const b of bundles.values()) await b.close();
 });
 
-test(`the runtime's greedy captions equal the recipe's (HF generate) on the first ${CAPTIONS} held-out images`, async () => {
-  assert.equal(METRICS.predictions.length, EVAL.annotations.length);
-  const mismatches: string[] = [];
-  for (const p of METRICS.predictions.slice(0, CAPTIONS)) {
-    const g = await generate(bundle, path.join(DIR, "eval", p.file), "", { maxNewTokens: 48, layers: [] });
-    if (g.text.trim() !== p.pred) mismatches.push(`${p.file}: vislens ${JSON.stringify(g.text.trim())}, HF ${JSON.stringify(p.pred)}`);
-  }
-  assert.deepEqual(mismatches, []);
+for (const { name, tower } of MODELS) {
+  const dir = path.join(REPO, "models", name);
+
+  test(`${name} opens, verifies, and is the recipe's 8-layer width-256 LLaVA with an 8x8 grid and a ${tower} tower`, () => {
+    const m = bundles.get(name)!.manifest;
+    const metrics = metricsOf(name);
+    assert.equal(m.llm.num_layers, 8);
+    assert.equal(m.llm.hidden_size, 256);
+    assert.deepEqual(m.vision.grid, [8, 8]);
+    assert.equal(m.vision.num_tokens, 64);
+    assert.deepEqual(EVAL.grid, [8, 8], "the eval set is annotated at the bundle's grid");
+    assert.equal(metrics.training.spec.lm.layers, 8);
+    assert.equal(metrics.training.spec.vision.kind, tower);
+    // The exporter ran HF vs ONNX on random inputs before shipping; its record must be tight.
+    const check = m.source!.check as { max_abs_diff: Record<string, number> };
+    for (const [what, diff] of Object.entries(check.max_abs_diff)) assert.ok(diff <= 1e-4, `${what}: ${diff}`);
+    const config = JSON.parse(fs.readFileSync(path.join(dir, "hf", "config.json"), "utf8"));
+    assert.equal(config.text_config.num_hidden_layers, 8);
+    // Its eval set is objects-llava's (same seed), which the world grid judges every model on.
+    assert.deepEqual(readWorldEvalSet(path.join(dir, "eval")).annotations, EVAL.annotations);
+  });
+
+  test(`${name}: the runtime's greedy captions equal the recipe's (HF generate) on the first ${CAPTIONS} held-out images`, async () => {
+    const metrics = metricsOf(name);
+    assert.equal(metrics.predictions.length, EVAL.annotations.length);
+    const mismatches: string[] = [];
+    for (const p of metrics.predictions.slice(0, CAPTIONS)) {
+      const g = await generate(bundles.get(name)!, path.join(dir, "eval", p.file), "", { maxNewTokens: 48, layers: [] });
+      if (g.text.trim() !== p.pred) mismatches.push(`${p.file}: vislens ${JSON.stringify(g.text.trim())}, HF ${JSON.stringify(p.pred)}`);
+    }
+    assert.deepEqual(mismatches, []);
+  });
+
+  test(`models/${name}/README.md states the held-out caption accuracy that eval/metrics.json measured`, () => {
+    const metrics = metricsOf(name);
+    const readme = fs.readFileSync(path.join(dir, "README.md"), "utf8");
+    const pct = (v: number | null) => (v === null ? "n/a" : `${(100 * v).toFixed(1)} %`);
+    for (const key of ["object_name", "exact_caption", "object_name_anywhere", "object_category", "object_count", "relation", "background_colour"]) {
+      const row = readme.split("\n").find((line) => line.startsWith("|") && line.includes(`\`${key}\``));
+      assert.ok(row, `README has no table row for \`${key}\``);
+      assert.ok(row.includes(`| ${pct(metrics.heldout[key])} | ${pct(metrics.shuffled_image_baseline[key])} |`), `${key}: README row ${row}, metrics ${pct(metrics.heldout[key])} / ${pct(metrics.shuffled_image_baseline[key])}`);
+    }
+    assert.ok(readme.includes(`${metrics.heldout.images} held-out images`));
+  });
+}
+
+test("objects-llava-clip's LM is objects-llava's, tensor for tensor (trained with --lm-from), and its tower is its own", () => {
+  const [a, b] = MODELS.map((m) => bundles.get(m.name)!);
+  const lm = metricsOf("objects-llava-clip").training.stages.lm;
+  assert.match(String(lm.from_checkpoint), /objects-llava\/hf$/);
+  assert.equal(lm.markup_to_caption_exact, metricsOf("objects-llava").training.stages.lm.markup_to_caption_exact);
+  const bytes = (bundle: Bundle, file: string) => fs.readFileSync(path.join(bundle.dir, file));
+  assert.ok(bytes(a, "llm.onnx").equals(bytes(b, "llm.onnx")), "llm.onnx differs");
+  assert.ok(!bytes(a, "vision.onnx").equals(bytes(b, "vision.onnx")), "vision.onnx is the same file");
 });
 
-test("the three lenses interpret every patch at every layer, and the world's judge reads their words", async () => {
+test("the three lenses interpret every patch at every layer of objects-llava, and the world's judge reads their words", async () => {
+  const bundle = bundles.get("objects-llava")!;
   // A bank from the first 400 corpus sentences (the shipped bank uses all 56,977; this is about the plumbing).
   const tmp = tempDir();
   const corpus = path.join(tmp, "corpus.txt");
@@ -86,15 +125,4 @@ test("the three lenses interpret every patch at every layer, and the world's jud
   }
   // Over 1,728 judged (lens, layer, patch) triples the judge gives more than one verdict.
   assert.ok(kinds.size >= 2, `verdicts: ${[...kinds].join(", ")}`);
-});
-
-test("models/objects-llava/README.md states the held-out caption accuracy that eval/metrics.json measured", () => {
-  const readme = fs.readFileSync(path.join(DIR, "README.md"), "utf8");
-  const pct = (v: number | null) => (v === null ? "n/a" : `${(100 * v).toFixed(1)} %`);
-  for (const key of ["object_name", "exact_caption", "object_name_anywhere", "object_category", "object_count", "relation", "background_colour"]) {
-    const row = readme.split("\n").find((line) => line.startsWith("|") && line.includes(`\`${key}\``));
-    assert.ok(row, `README has no table row for \`${key}\``);
-    assert.ok(row.includes(`| ${pct(METRICS.heldout[key])} | ${pct(METRICS.shuffled_image_baseline[key])} |`), `${key}: README row ${row}, metrics ${pct(METRICS.heldout[key])} / ${pct(METRICS.shuffled_image_baseline[key])}`);
-  }
-  assert.ok(readme.includes(`${METRICS.heldout.images} held-out images`));
 });
