@@ -51,6 +51,11 @@ export interface EvaluateOptions {
 export interface EvalRun {
   judge: PatchJudge;
   images: readonly EvalImage[];
+  /**
+   * Which sampled patches this run judges and counts (default: all), given the request and the image's
+   * index: e.g. only those an object covers. Its rows' `total` is the patches it counted.
+   */
+  counts?: (request: JudgeRequest, image: number) => boolean;
 }
 
 /**
@@ -107,11 +112,13 @@ export async function evaluateInterpretabilityRuns(
         words: rec.neighbours.map((n) => n.word),
         ...(annotation ? { annotation } : {}),
       }));
-      const verdicts = await mapLimited(requests, concurrency, (req) => run.judge.judge(req));
-      records.forEach((rec, j) => {
+      const counted = records.flatMap((_, j) => (run.counts === undefined || run.counts(requests[j], i) ? [j] : []));
+      const verdicts = await mapLimited(counted.map((j) => requests[j]), concurrency, (req) => run.judge.judge(req));
+      counted.forEach((j, c) => {
+        const rec = records[j];
         const key = `${rec.lens}/${rec.layer}`;
         const cell = tallies[r].get(key) ?? tallies[r].set(key, { lens: rec.lens, layer: rec.layer, hits: 0, concrete: 0, abstract: 0, global: 0, total: 0 }).get(key)!;
-        const v: JudgeVerdict = verdicts[j];
+        const v: JudgeVerdict = verdicts[c];
         cell.total++;
         if (v.best !== "none") {
           cell.hits++;

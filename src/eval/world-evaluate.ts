@@ -8,7 +8,8 @@
 import * as path from "node:path";
 import type { Lens } from "../lenses/types";
 import type { Bundle } from "../model/bundle";
-import { evaluateInterpretability, evaluateInterpretabilityRuns, type EvalImage, type EvaluateOptions, type InterpretabilityRow } from "./evaluate";
+import { evaluateInterpretability, evaluateInterpretabilityRuns, type EvalImage, type EvalRun, type EvaluateOptions, type InterpretabilityRow } from "./evaluate";
+import type { JudgeRequest } from "./judge";
 import type { WorldEvalSet } from "./world-annotations";
 import { worldJudge, type WorldJudgeOptions } from "./world-judge";
 
@@ -80,4 +81,37 @@ export async function evaluateWorldWithControl(
     { judge: worldControlJudge(cut, options.judge), images },
   ], options);
   return { rows, control };
+}
+
+/** The kinds of patch the world's evaluation can be split by: one an object covers, or the background. */
+export const WORLD_PATCH_KINDS = ["object", "background"] as const;
+export type WorldPatchKind = (typeof WORLD_PATCH_KINDS)[number];
+
+/**
+ * evaluateWorldWithControl split by what the sampled patch shows in its own image (its annotation's
+ * patch label): rows for object patches and for background patches apart, in one pass. The judges'
+ * names get "/object patches" or "/background patches" (e.g. "world-ground-truth/control/object
+ * patches"). On a background patch a concrete match is its colour or pattern, on an object patch the
+ * object's name, so the split shows how much of a lens's score is background colour.
+ */
+export async function evaluateWorldByPatchKind(
+  bundle: Bundle,
+  lenses: readonly Lens[],
+  set: WorldEvalSet,
+  options: EvaluateOptions & { judge?: WorldJudgeOptions } = {},
+): Promise<{ rows: InterpretabilityRow[]; control: InterpretabilityRow[] }> {
+  const cut = evaluated(set, options);
+  const images = worldImages(cut);
+  const kindOf = (request: JudgeRequest, image: number): WorldPatchKind =>
+    cut.annotations[image].patch_labels[request.patch.row][request.patch.col] === 0 ? "background" : "object";
+  const judges = [worldJudge(cut, options.judge), worldControlJudge(cut, options.judge)];
+  const runs: EvalRun[] = judges.flatMap((judge) =>
+    WORLD_PATCH_KINDS.map((kind) => ({
+      judge: { name: `${judge.name}/${kind} patches`, judge: (request: JudgeRequest) => judge.judge(request) },
+      images,
+      counts: (request: JudgeRequest, image: number) => kindOf(request, image) === kind,
+    })),
+  );
+  const out = await evaluateInterpretabilityRuns(bundle, lenses, runs, options);
+  return { rows: out.slice(0, WORLD_PATCH_KINDS.length).flat(), control: out.slice(WORLD_PATCH_KINDS.length).flat() };
 }

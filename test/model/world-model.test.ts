@@ -12,6 +12,7 @@ import { after, before, test } from "node:test";
 import { buildBank } from "../../src/bank/build";
 import { openBank } from "../../src/bank/open";
 import { readWorldEvalSet } from "../../src/eval/world-annotations";
+import { evaluateWorldByPatchKind, evaluateWorldWithControl } from "../../src/eval/world-evaluate";
 import { judgeWorldPatch } from "../../src/eval/world-judge";
 import { createLenses } from "../../src/lenses/create";
 import { interpretImage } from "../../src/lenses/interpret";
@@ -125,4 +126,27 @@ test("the three lenses interpret every patch at every layer of objects-llava, an
   }
   // Over 1,728 judged (lens, layer, patch) triples the judge gives more than one verdict.
   assert.ok(kinds.size >= 2, `verdicts: ${[...kinds].join(", ")}`);
+});
+
+test("evaluateWorldByPatchKind splits each judge's rows by the sampled patch's kind, and the two kinds add up to the whole", async () => {
+  const bundle = bundles.get("objects-llava")!;
+  const lenses = createLenses(bundle, ["embedding", "logit"]);
+  const options = { images: 12, layers: [0, 4, 8] };
+  const whole = await evaluateWorldWithControl(bundle, lenses, EVAL, options);
+  const split = await evaluateWorldByPatchKind(bundle, lenses, EVAL, options);
+  for (const [wholeRows, splitRows, judge] of [[whole.rows, split.rows, "world-ground-truth"], [whole.control, split.control, "world-ground-truth/control"]] as const) {
+    assert.deepEqual(new Set(splitRows.map((r) => r.judge)), new Set([`${judge}/object patches`, `${judge}/background patches`]));
+    for (const w of wholeRows) {
+      const parts = splitRows.filter((r) => r.lens === w.lens && r.layer === w.layer);
+      assert.equal(parts.length, 2, `${judge} ${w.lens} L${w.layer}`);
+      for (const field of ["total", "interpretable", "concrete", "abstract", "global"] as const) {
+        assert.equal(parts[0][field] + parts[1][field], w[field], `${judge} ${w.lens} L${w.layer} ${field}`);
+      }
+    }
+  }
+  // Every layer of a lens sees the same sampled patches, so the kinds' totals agree across lenses and layers, and both kinds occur.
+  const objectTotals = new Set(split.rows.filter((r) => r.judge.endsWith("/object patches")).map((r) => r.total));
+  assert.equal(objectTotals.size, 1);
+  const [objects] = objectTotals;
+  assert.ok(objects > 0 && objects < 12, `object patches: ${objects} of 12`);
 });
