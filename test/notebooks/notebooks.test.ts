@@ -168,6 +168,27 @@ const REPRODUCTIONS: Record<string, (results: string, text: string, started: num
         ["concrete", "abstract", "global"].forEach((kind, k) => near(m[1 + 3 * j + k], share(judge, lens, (r) => (100 * Number(r[kind])) / Number(r.total)), `${lens} ${judge} ${kind}`)),
       );
     }
+    // The same patches split by kind: per (model, judge, lens, layer) the object and background rows add up to the whole row.
+    const kindFile = path.join(results, "fig3-world-by-patch-kind.csv");
+    writtenSince(kindFile, started);
+    const kindRows = csvRows(kindFile);
+    assert.equal(kindRows.length, 2 * rows.length);
+    for (const r of rows) {
+      const parts = kindRows.filter((k) => k.model === r.model && k.lens === r.lens && k.layer === r.layer && k.judge.startsWith(`${r.judge}/`) && !k.judge.slice(r.judge.length + 1).includes("/"));
+      assert.deepEqual(parts.map((k) => k.judge).sort(), [`${r.judge}/background patches`, `${r.judge}/object patches`]);
+      for (const field of ["total", "interpretable", "concrete", "abstract", "global"]) {
+        assert.equal(Number(parts[0][field]) + Number(parts[1][field]), Number(r[field]), `${r.model} ${r.judge} ${r.lens} L${r.layer} ${field}`);
+      }
+    }
+    for (const model of WORLD_GRID) {
+      const patches = ["object", "background"].map((kind) => {
+        const m = new RegExp(`ours, ${model}, ${kind} patches \\((\\d+) of (\\d+)\\): latent [\\d.]+ \\(control [\\d.]+\\), embedding [\\d.]+ \\(control [\\d.]+\\), logit [\\d.]+ \\(control [\\d.]+\\)`).exec(text);
+        assert.ok(m, `the notebook states ${model}'s shares on ${kind} patches`);
+        assert.equal(Number(m[2]), worldImagesPerRow());
+        return Number(m[1]);
+      });
+      assert.equal(patches[0] + patches[1], worldImagesPerRow());
+    }
     // Fig. 4: the leap, per model.
     for (const model of WORLD_GRID) assert.match(text, new RegExp(`ours, ${model}: visual L0 -> contextual L\\d+ \\([\\d.]+%\\)`));
     // The qualitative figure.
