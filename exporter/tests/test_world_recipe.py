@@ -163,6 +163,8 @@ def test_quick_recipe_trains_every_stage_saves_a_checkpoint_transformers_and_the
     train(out2, work2, spec2, lm_from=out / "hf")
     rec2 = json.loads((work2 / "last_train.json").read_text())
     assert rec2["stages"]["lm"]["from_checkpoint"] == str(out / "hf")
+    # the loaded LM has a stage directory of its own (keyed by the checkpoint), never a trained LM's
+    assert [p.name.split("-")[:3] for p in work2.glob("world-lm*")] == [["world", "lm", "from"]]
     assert rec2["stages"]["vision"]["spec"]["kind"] == "contrastive"
     first_lm = model.state_dict()
     second = LlavaForConditionalGeneration.from_pretrained(out2 / "hf").state_dict()

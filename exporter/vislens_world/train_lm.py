@@ -6,6 +6,7 @@ seconds, final loss, and a check: greedy captions from the markup of 100 new sce
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import asdict
@@ -54,8 +55,6 @@ def lm_from_checkpoint(hf: Path, tok, tok_hash: str, spec: WorldModelSpec):
     LlamaForCausalLM this stage would have trained: its language model and LM head, byte for byte. A second
     tower or connector can then be trained on the very LM a shipped model has, without the LM's hour.
     Refuses a checkpoint whose tokenizer or LM sizes differ from this recipe's (naming the file and field)."""
-    import hashlib
-
     from safetensors.torch import load_file
     from transformers import LlamaForCausalLM
 
@@ -91,27 +90,37 @@ def lm_from_checkpoint(hf: Path, tok, tok_hash: str, spec: WorldModelSpec):
     return model
 
 
+def stage_lm_from(work: Path, tok, tok_hash: str, spec: WorldModelSpec, check_n: int, hf: Path):
+    """The LM stage from a shipped model's hf/ checkpoint (lm_from_checkpoint), in a stage directory keyed by
+    the checkpoint's weights, so a loaded LM and a trained one never share a cache entry."""
+    t0 = time.time()
+    model = lm_from_checkpoint(hf, tok, tok_hash, spec)
+    source = hashlib.sha256((Path(hf) / "model.safetensors").read_bytes()).hexdigest()[:10]
+    d = Path(work) / key("world-lm-from", spec.lm, tok_hash, source)
+    if (d / "done.json").exists():
+        return model, d
+    meta = {"spec": asdict(spec.lm), "from_checkpoint": str(hf), "checkpoint_sha256": source,
+            "seconds": round(time.time() - t0, 1), "params": sum(p.numel() for p in model.parameters()),
+            "markup_to_caption_exact": markup_check(model, tok, spec, check_n)}
+    log(f"lm from {hf}: {meta}")
+    model.save_pretrained(d / "hf")
+    write_text_atomic(d / "done.json", json.dumps(meta, indent=1) + "\n")
+    return model, d
+
+
 def stage_lm(work: Path, tok, tok_hash: str, corpus_ids: list[list[int]], spec: WorldModelSpec, check_n: int = 100,
              lm_from: Path | None = None):
     """Trains the LM (or resumes it), or with lm_from takes it from a shipped model's hf/ checkpoint; either way
     the stage's directory holds hf/ and done.json, and the markup -> caption check is run on what it holds."""
     from transformers import LlamaForCausalLM
 
+    if lm_from is not None:
+        return stage_lm_from(work, tok, tok_hash, spec, check_n, Path(lm_from))
     s = spec.lm
     d = Path(work) / key("world-lm", s, tok_hash, spec.image_size, spec.patch, spec.qa_frac)
     if (d / "done.json").exists():
         return LlamaForCausalLM.from_pretrained(d / "hf"), d
     d.mkdir(parents=True, exist_ok=True)
-    if lm_from is not None:
-        t0 = time.time()
-        model = lm_from_checkpoint(lm_from, tok, tok_hash, spec)
-        meta = {"spec": asdict(s), "from_checkpoint": str(lm_from), "seconds": round(time.time() - t0, 1),
-                "params": sum(p.numel() for p in model.parameters()),
-                "markup_to_caption_exact": markup_check(model, tok, spec, check_n)}
-        log(f"lm from {lm_from}: {meta}")
-        model.save_pretrained(d / "hf")
-        write_text_atomic(d / "done.json", json.dumps(meta, indent=1) + "\n")
-        return model, d
     torch.manual_seed(s.seed)
     model = LlamaForCausalLM(lm_config(spec, tok.get_vocab_size()))
     model.train()
