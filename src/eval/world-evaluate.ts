@@ -64,41 +64,22 @@ export function evaluateWorldControl(
   return evaluateInterpretability(bundle, lenses, worldImages(cut), worldControlJudge(cut, options.judge), options);
 }
 
-/**
- * evaluateWorld and evaluateWorldControl in one pass: each image runs through the model and the
- * lenses once, and both judges read the same words (half the time of the two calls; equal rows).
- */
-export async function evaluateWorldWithControl(
-  bundle: Bundle,
-  lenses: readonly Lens[],
-  set: WorldEvalSet,
-  options: EvaluateOptions & { judge?: WorldJudgeOptions } = {},
-): Promise<{ rows: InterpretabilityRow[]; control: InterpretabilityRow[] }> {
-  const cut = evaluated(set, options);
-  const images = worldImages(cut);
-  const [rows, control] = await evaluateInterpretabilityRuns(bundle, lenses, [
-    { judge: worldJudge(cut, options.judge), images },
-    { judge: worldControlJudge(cut, options.judge), images },
-  ], options);
-  return { rows, control };
-}
-
 /** The kinds of patch the world's evaluation can be split by: one an object covers, or the background. */
 export const WORLD_PATCH_KINDS = ["object", "background"] as const;
 export type WorldPatchKind = (typeof WORLD_PATCH_KINDS)[number];
 
 /**
- * evaluateWorldWithControl split by what the sampled patch shows in its own image (its annotation's
- * patch label): rows for object patches and for background patches apart, in one pass. The judges'
- * names get "/object patches" or "/background patches" (e.g. "world-ground-truth/control/object
- * patches"). On a background patch a concrete match is its colour or pattern, on an object patch the
- * object's name, so the split shows how much of a lens's score is background colour.
+ * evaluateWorld and evaluateWorldControl in one pass: each image runs through the model and the
+ * lenses once, and both judges read the same words (half the time of the two calls; equal rows).
+ * With `byPatchKind`, each judge's rows are split by what the sampled patch shows in its own image
+ * (its annotation's patch label), and the judges' names get "/object patches" or "/background
+ * patches" (e.g. "world-ground-truth/control/object patches").
  */
-export async function evaluateWorldByPatchKind(
+export async function evaluateWorldWithControl(
   bundle: Bundle,
   lenses: readonly Lens[],
   set: WorldEvalSet,
-  options: EvaluateOptions & { judge?: WorldJudgeOptions } = {},
+  options: EvaluateOptions & { judge?: WorldJudgeOptions; byPatchKind?: boolean } = {},
 ): Promise<{ rows: InterpretabilityRow[]; control: InterpretabilityRow[] }> {
   const cut = evaluated(set, options);
   const images = worldImages(cut);
@@ -106,12 +87,29 @@ export async function evaluateWorldByPatchKind(
     cut.annotations[image].patch_labels[request.patch.row][request.patch.col] === 0 ? "background" : "object";
   const judges = [worldJudge(cut, options.judge), worldControlJudge(cut, options.judge)];
   const runs: EvalRun[] = judges.flatMap((judge) =>
-    WORLD_PATCH_KINDS.map((kind) => ({
-      judge: { name: `${judge.name}/${kind} patches`, judge: (request: JudgeRequest) => judge.judge(request) },
-      images,
-      counts: (request: JudgeRequest, image: number) => kindOf(request, image) === kind,
-    })),
+    !options.byPatchKind
+      ? [{ judge, images }]
+      : WORLD_PATCH_KINDS.map((kind) => ({
+          judge: { name: `${judge.name}/${kind} patches`, judge: (request: JudgeRequest) => judge.judge(request) },
+          images,
+          counts: (request: JudgeRequest, image: number) => kindOf(request, image) === kind,
+        })),
   );
   const out = await evaluateInterpretabilityRuns(bundle, lenses, runs, options);
-  return { rows: out.slice(0, WORLD_PATCH_KINDS.length).flat(), control: out.slice(WORLD_PATCH_KINDS.length).flat() };
+  const own = runs.length / judges.length;
+  return { rows: out.slice(0, own).flat(), control: out.slice(own).flat() };
+}
+
+/**
+ * evaluateWorldWithControl split by object and background patches (`byPatchKind`). On a background
+ * patch a concrete match is its colour or pattern, on an object patch the object's name, so the split
+ * shows how much of a lens's score is background colour.
+ */
+export function evaluateWorldByPatchKind(
+  bundle: Bundle,
+  lenses: readonly Lens[],
+  set: WorldEvalSet,
+  options: EvaluateOptions & { judge?: WorldJudgeOptions } = {},
+): Promise<{ rows: InterpretabilityRow[]; control: InterpretabilityRow[] }> {
+  return evaluateWorldWithControl(bundle, lenses, set, { ...options, byPatchKind: true });
 }
