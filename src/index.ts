@@ -88,7 +88,6 @@ export {
   evaluateWorld,
   evaluateWorldControl,
   evaluateWorldWithControl,
-  evaluateWorldByPatchKind,
   WORLD_PATCH_KINDS,
   type WorldPatchKind,
   worldImages,

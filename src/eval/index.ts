@@ -30,7 +30,7 @@ export { renderJudgeImages, type JudgeImages, type JudgeImageOptions } from "./j
 export { readWorldEvalSet, checkWorldEvalSet, type WorldEvalSet, type WorldAnnotation, type WorldObject, type WorldBackground } from "./world-annotations";
 export { worldJudge, judgeWorldWord, judgeWorldPatch, patchWords, WORLD_VERDICTS, type WorldVerdict, type WorldJudgeOptions, type PatchWords } from "./world-judge";
 export {
-  evaluateWorld, evaluateWorldControl, evaluateWorldWithControl, evaluateWorldByPatchKind, worldImages, worldControlSet, worldControlJudge,
+  evaluateWorld, evaluateWorldControl, evaluateWorldWithControl, worldImages, worldControlSet, worldControlJudge,
   WORLD_PATCH_KINDS, type WorldPatchKind,
 } from "./world-evaluate";
 export { normaliseWord, wordForms, WordSet } from "./word-forms";

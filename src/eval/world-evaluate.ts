@@ -71,45 +71,32 @@ export type WorldPatchKind = (typeof WORLD_PATCH_KINDS)[number];
 /**
  * evaluateWorld and evaluateWorldControl in one pass: each image runs through the model and the
  * lenses once, and both judges read the same words (half the time of the two calls; equal rows).
- * With `byPatchKind`, each judge's rows are split by what the sampled patch shows in its own image
- * (its annotation's patch label), and the judges' names get "/object patches" or "/background
- * patches" (e.g. "world-ground-truth/control/object patches").
+ * With `byPatchKind`, the same pass also gives `byPatchKind`: both judges' rows split by what the
+ * sampled patch shows in its own image (its annotation's patch label), under judge names ending in
+ * "/object patches" or "/background patches" (e.g. "world-ground-truth/control/object patches"). On a
+ * background patch a concrete match is its colour or pattern, on an object patch the object's name,
+ * so the split shows how much of a lens's score is background colour.
  */
 export async function evaluateWorldWithControl(
   bundle: Bundle,
   lenses: readonly Lens[],
   set: WorldEvalSet,
   options: EvaluateOptions & { judge?: WorldJudgeOptions; byPatchKind?: boolean } = {},
-): Promise<{ rows: InterpretabilityRow[]; control: InterpretabilityRow[] }> {
+): Promise<{ rows: InterpretabilityRow[]; control: InterpretabilityRow[]; byPatchKind?: InterpretabilityRow[] }> {
   const cut = evaluated(set, options);
   const images = worldImages(cut);
   const kindOf = (request: JudgeRequest, image: number): WorldPatchKind =>
     cut.annotations[image].patch_labels[request.patch.row][request.patch.col] === 0 ? "background" : "object";
   const judges = [worldJudge(cut, options.judge), worldControlJudge(cut, options.judge)];
-  const runs: EvalRun[] = judges.flatMap((judge) =>
-    !options.byPatchKind
-      ? [{ judge, images }]
-      : WORLD_PATCH_KINDS.map((kind) => ({
+  const split: EvalRun[] = !options.byPatchKind
+    ? []
+    : judges.flatMap((judge) =>
+        WORLD_PATCH_KINDS.map((kind) => ({
           judge: { name: `${judge.name}/${kind} patches`, judge: (request: JudgeRequest) => judge.judge(request) },
           images,
           counts: (request: JudgeRequest, image: number) => kindOf(request, image) === kind,
         })),
-  );
-  const out = await evaluateInterpretabilityRuns(bundle, lenses, runs, options);
-  const own = runs.length / judges.length;
-  return { rows: out.slice(0, own).flat(), control: out.slice(own).flat() };
-}
-
-/**
- * evaluateWorldWithControl split by object and background patches (`byPatchKind`). On a background
- * patch a concrete match is its colour or pattern, on an object patch the object's name, so the split
- * shows how much of a lens's score is background colour.
- */
-export function evaluateWorldByPatchKind(
-  bundle: Bundle,
-  lenses: readonly Lens[],
-  set: WorldEvalSet,
-  options: EvaluateOptions & { judge?: WorldJudgeOptions } = {},
-): Promise<{ rows: InterpretabilityRow[]; control: InterpretabilityRow[] }> {
-  return evaluateWorldWithControl(bundle, lenses, set, { ...options, byPatchKind: true });
+      );
+  const [rows, control, ...kinds] = await evaluateInterpretabilityRuns(bundle, lenses, [...judges.map((judge) => ({ judge, images })), ...split], options);
+  return { rows, control, ...(options.byPatchKind ? { byPatchKind: kinds.flat() } : {}) };
 }

@@ -12,7 +12,7 @@ import { after, before, test } from "node:test";
 import { buildBank } from "../../src/bank/build";
 import { openBank } from "../../src/bank/open";
 import { readWorldEvalSet } from "../../src/eval/world-annotations";
-import { evaluateWorldByPatchKind, evaluateWorldWithControl } from "../../src/eval/world-evaluate";
+import { evaluateWorldWithControl } from "../../src/eval/world-evaluate";
 import { judgeWorldPatch } from "../../src/eval/world-judge";
 import { createLenses } from "../../src/lenses/create";
 import { interpretImage } from "../../src/lenses/interpret";
@@ -128,12 +128,18 @@ test("the three lenses interpret every patch at every layer of objects-llava, an
   assert.ok(kinds.size >= 2, `verdicts: ${[...kinds].join(", ")}`);
 });
 
-test("evaluateWorldByPatchKind splits each judge's rows by the sampled patch's kind, and the two kinds add up to the whole", async () => {
+test("evaluateWorldWithControl with byPatchKind splits each judge's rows by the sampled patch's kind in the same pass, and the two kinds add up to the whole", async () => {
   const bundle = bundles.get("objects-llava")!;
   const lenses = createLenses(bundle, ["embedding", "logit"]);
   const options = { images: 12, layers: [0, 4, 8] };
   const whole = await evaluateWorldWithControl(bundle, lenses, EVAL, options);
-  const split = await evaluateWorldByPatchKind(bundle, lenses, EVAL, options);
+  const both = await evaluateWorldWithControl(bundle, lenses, EVAL, { ...options, byPatchKind: true });
+  assert.deepEqual([both.rows, both.control], [whole.rows, whole.control], "the split leaves the whole rows as they are");
+  assert.equal(whole.byPatchKind, undefined);
+  const split = {
+    rows: both.byPatchKind!.filter((r) => !r.judge.startsWith("world-ground-truth/control/")),
+    control: both.byPatchKind!.filter((r) => r.judge.startsWith("world-ground-truth/control/")),
+  };
   for (const [wholeRows, splitRows, judge] of [[whole.rows, split.rows, "world-ground-truth"], [whole.control, split.control, "world-ground-truth/control"]] as const) {
     assert.deepEqual(new Set(splitRows.map((r) => r.judge)), new Set([`${judge}/object patches`, `${judge}/background patches`]));
     for (const w of wholeRows) {
